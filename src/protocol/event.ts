@@ -1,0 +1,130 @@
+// The versioned event a car sends to the central service, and its validation. The agent builds
+// events with these types; the central service accepts only what parseEvent accepts.
+import { z } from 'zod';
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+/** Upper bound for one MQTT event payload; evidence JPEGs are capped well below it. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+const finiteMs = z.number().finite().nonnegative();
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'should be 1-64 letters, digits, _ or -');
+const point = z.tuple([z.number().finite(), z.number().finite()]);
+/** Axis-aligned box in source-frame pixels: [x1, y1, x2, y2]. */
+const boxXyxyPx = z.tuple([z.number().finite(), z.number().finite(), z.number().finite(), z.number().finite()]);
+
+export const PlateColorSchema = z.enum(['black', 'blue', 'green', 'white', 'yellow']);
+
+export const PlatePayloadSchema = z.strictObject({
+  text: z.string().min(2).max(16),
+  format: z.string().max(32),
+  color: PlateColorSchema,
+  rows: z.union([z.literal(1), z.literal(2)]),
+  confidence: z.number().min(0).max(1),
+  box: boxXyxyPx,
+  corners: z.tuple([point, point, point, point]),
+});
+
+export const FacePayloadSchema = z.strictObject({
+  box: boxXyxyPx,
+  landmarks: z.array(point).length(5),
+  score: z.number().min(0).max(1),
+  quality: z.number().min(0).max(1),
+  /** L2-normalised 128-d embedding. */
+  embedding: z.array(z.number().finite().min(-1).max(1)).length(128),
+});
+
+export const ObjectPayloadSchema = z.strictObject({
+  label: z.enum(['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck']),
+  box: boxXyxyPx,
+  score: z.number().min(0).max(1),
+});
+
+/** Evidence image: base64 JPEG, capped so an event always fits one MQTT message. */
+export const EvidenceSchema = z.strictObject({
+  kind: z.enum(['plate-crop', 'face-crop', 'context']),
+  jpegBase64: z.string().max(96 * 1024),
+});
+
+/** Stage durations measured on the car, in ms. */
+export const CarStagesSchema = z.strictObject({
+  /** Frame received from ffmpeg until inference started. */
+  queueMs: finiteMs,
+  /** Inference of the whole cascade on that frame. */
+  inferenceMs: finiteMs,
+});
+
+const eventBase = {
+  v: z.literal(EVENT_SCHEMA_VERSION),
+  carId: id,
+  seq: z.number().int().positive(),
+  cameraId: id,
+  /** Car clock, ms since the epoch, when the frame was fully read from ffmpeg. */
+  frameReceivedAtMs: finiteMs,
+  /** Car clock, ms since the epoch, when analysis of the frame finished. */
+  analysedAtMs: finiteMs,
+  /** Car clock, ms since the epoch, when the event was committed to the outbox. */
+  committedAtMs: finiteMs,
+  /** Central clock minus car clock in ms, or null when not measured yet. */
+  clockOffsetMs: z.number().finite().nullable(),
+  stages: CarStagesSchema,
+  evidence: z.array(EvidenceSchema).max(2),
+};
+
+export const PlateEventSchema = z.strictObject({ ...eventBase, kind: z.literal('plate'), plate: PlatePayloadSchema });
+export const FaceEventSchema = z.strictObject({ ...eventBase, kind: z.literal('face'), face: FacePayloadSchema });
+export const ObjectsEventSchema = z.strictObject({
+  ...eventBase,
+  kind: z.literal('objects'),
+  objects: z.array(ObjectPayloadSchema).max(200),
+});
+
+export const EventSchema = z.discriminatedUnion('kind', [PlateEventSchema, FaceEventSchema, ObjectsEventSchema]);
+
+export type PatrolEvent = z.infer<typeof EventSchema>;
+export type PlateEvent = z.infer<typeof PlateEventSchema>;
+export type FaceEvent = z.infer<typeof FaceEventSchema>;
+export type ObjectsEvent = z.infer<typeof ObjectsEventSchema>;
+export type PlatePayload = z.infer<typeof PlatePayloadSchema>;
+export type FacePayload = z.infer<typeof FacePayloadSchema>;
+export type Evidence = z.infer<typeof EvidenceSchema>;
+
+export type EventRejection =
+  | { code: 'EVENT_TOO_LARGE'; message: string }
+  | { code: 'EVENT_NOT_JSON'; message: string }
+  | { code: 'EVENT_INVALID'; message: string }
+  | { code: 'EVENT_TOPIC_MISMATCH'; message: string };
+
+export type ParseResult = { ok: true; event: PatrolEvent } | { ok: false; rejection: EventRejection };
+
+/**
+ * Validates one MQTT payload. The rejection message names the offending fields but never repeats
+ * their values, because payloads may carry plate texts and embeddings.
+ */
+export function parseEvent(payload: Uint8Array, topicCarId: string | null): ParseResult {
+  if (payload.byteLength > MAX_EVENT_BYTES) {
+    return reject('EVENT_TOO_LARGE', `payload should be at most ${MAX_EVENT_BYTES} bytes, instead got ${payload.byteLength}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch {
+    return reject('EVENT_NOT_JSON', 'payload should be UTF-8 JSON, instead it could not be parsed');
+  }
+  const parsed = EventSchema.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
+    return reject('EVENT_INVALID', `payload does not match event schema v${EVENT_SCHEMA_VERSION}: ${fields}`);
+  }
+  if (topicCarId !== null && parsed.data.carId !== topicCarId) {
+    return reject('EVENT_TOPIC_MISMATCH', 'carId in the payload should equal the car id in the topic');
+  }
+  return { ok: true, event: parsed.data };
+}
+
+function reject(code: EventRejection['code'], message: string): ParseResult {
+  return { ok: false, rejection: { code, message } as EventRejection };
+}
