@@ -153,7 +153,7 @@ export class Agent {
 function connectBroker(config: AgentConfig): MqttClient {
   const password = config.broker.passwordEnv ? process.env[config.broker.passwordEnv] : undefined;
   return mqtt.connect(config.broker.url, {
-    protocolVersion: 5,
+    protocolVersion: config.broker.protocolVersion,
     clientId: `agent-${config.carId}`,
     clean: true,
     reconnectPeriod: 1000,

@@ -31,6 +31,8 @@ export const AgentConfigSchema = z.strictObject({
     /** Environment variable holding the broker password; secrets never live in this file. */
     passwordEnv: z.string().optional(),
     username: z.string().optional(),
+    /** 5 for Mosquitto; 4 for the embedded Aedes broker, which speaks MQTT 3.1.1 only. */
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
   }),
   dataDir: z.string().min(1).default('var/agent'),
   modelsDir: z.string().min(1).default('var/models'),
