@@ -15,8 +15,8 @@ function isSafeRelativePath(file: string): boolean {
   return file.split('/').every((segment) => segment.length > 0 && !segment.startsWith('.'));
 }
 
-// http is accepted as well as https, because the sha256 check, not the transport, guarantees
-// integrity; tests and local mirrors serve plain http.
+// http is accepted as well as https, because the sha256 check guarantees integrity, not the
+// transport. Tests and local mirrors serve plain http.
 const assetEntryShape = {
   file: z.string().min(1).refine(isSafeRelativePath, {
     error: 'should be a relative path with / separators and no empty, hidden, "." or ".." segment',
@@ -34,6 +34,8 @@ const tensorShape = {
   name: z.string().min(1),
   dtype: z.enum(['float32', 'float16', 'uint8', 'int8', 'int32', 'int64', 'bool']),
   shape: z.array(dimensionSchema).min(1),
+  // NCHW: batch, channels, height, width. NC: batch, features. NLC: batch, rows (candidates, grid
+  // cells or time steps), values per row.
   layout: z.enum(['NCHW', 'NC', 'NLC']),
 };
 
@@ -179,7 +181,7 @@ export async function loadManifest(filePath: string): Promise<AssetManifest> {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new ManifestError('MANIFEST_INVALID', `invalid manifest ${filePath}: not valid JSON (${(error as Error).message}).`, {
+    throw new ManifestError('MANIFEST_INVALID', `invalid manifest ${filePath}: not valid JSON (${(error as Error).message}). Fix the JSON syntax.`, {
       cause: error,
     });
   }
