@@ -22,9 +22,12 @@ export interface AnalysedFrame {
   analysis: Analysis;
 }
 
+/** An event before the outbox assigns its sequence number and commit time. */
+type EventDraft = PatrolEvent extends infer E ? (E extends PatrolEvent ? Omit<E, 'seq' | 'committedAtMs'> : never) : never;
+
 /** Builds the events of one analysed frame and commits each to the outbox; returns their sequence numbers. */
 export async function commitFrameEvents(frame: AnalysedFrame, outbox: Outbox): Promise<number[]> {
-  const drafts: Array<Omit<PatrolEvent, 'seq' | 'committedAtMs'>> = [];
+  const drafts: EventDraft[] = [];
   for (const plate of frame.analysis.plates) {
     drafts.push({ ...baseFields(frame), kind: 'plate', plate: platePayload(plate), evidence: [await crop(frame.image, plate.box, 'plate-crop', 0.15)] });
   }
