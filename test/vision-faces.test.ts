@@ -54,7 +54,7 @@ test('face embeddings – same subject scores above different', async (t) => {
   assert.ok(Math.min(...same) > Math.max(...different), 'a different-subject pair scored above a same-subject pair');
 });
 
-test('face detector – finds every face in group photos', async (t) => {
+test('face detector – every face in group photos', async (t) => {
   const setup = await setUp(t);
   if (!setup) return;
   const groups = Object.entries(setup.labels).filter(([, subjects]) => subjects.length > 1);
@@ -65,14 +65,16 @@ test('face detector – finds every face in group photos', async (t) => {
     assert.equal(analysis.faces.length, subjects.length, `${file}: faces found`);
     for (const face of analysis.faces) {
       assert.equal(face.landmarks.length, 5);
-      assert.ok(face.score >= 0.7 && face.score <= 1, `${file}: score ${face.score}`);
-      assert.ok(face.quality >= 0 && face.quality <= 1, `${file}: quality ${face.quality}`);
+      assert.ok(face.score >= 0.7, `${file}: score ${face.score} is below the threshold`);
+      assert.ok(face.score <= 1, `${file}: score ${face.score} is above 1`);
+      assert.ok(face.quality >= 0, `${file}: quality ${face.quality} is negative`);
+      assert.ok(face.quality <= 1, `${file}: quality ${face.quality} is above 1`);
       assert.equal(face.embedding, undefined, 'embeddings should be absent unless requested');
     }
   }
 });
 
-test('face embeddings – unit length, embedFace equal to analyze', async (t) => {
+test('face embeddings – unit length and reproducible', async (t) => {
   const setup = await setUp(t);
   if (!setup) return;
   const image = await decodeImageFile(path.join(setup.facesDir, 'group-two.jpg'));
@@ -86,7 +88,7 @@ test('face embeddings – unit length, embedFace equal to analyze', async (t) =>
   }
 });
 
-test('face quality – a turned face scores below frontal ones', async (t) => {
+test('face quality – turned face scores lowest', async (t) => {
   const setup = await setUp(t);
   if (!setup) return;
   // In this photo two subjects face the camera and a third person is turned away to the side.

@@ -24,11 +24,11 @@ function pixel(image: RgbImage, x: number, y: number): number[] {
   return Array.from(image.data.subarray(i, i + 3));
 }
 
-function assertClose(actual: number, expected: number, tolerance: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: expected ${expected} ± ${tolerance}, got ${actual}`);
+function assertClose(actual: number, expected: number, tolerance: number, label: string): void {
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${label}: expected ${expected} ± ${tolerance}, got ${actual}`);
 }
 
-test('resizeBilinear – keeps a gradient monotonic and its ends', () => {
+test('resizeBilinear – keeps gradient ends and order', () => {
   const image = solidImage(4, 1, [0, 0, 0]);
   [0, 85, 170, 255].forEach((value, x) => image.data.fill(value, x * 3, x * 3 + 3));
   const resized = resizeBilinear(image, 8, 1);
@@ -38,7 +38,7 @@ test('resizeBilinear – keeps a gradient monotonic and its ends', () => {
   for (let x = 1; x < 8; x++) assert.ok(reds[x]! >= reds[x - 1]!, `not monotonic at ${x}: ${reds.join(',')}`);
 });
 
-test('letterbox – pads top-left and centre and maps points back', () => {
+test('letterbox – pads and maps points back', () => {
   const image = solidImage(200, 100, [10, 20, 30]);
   const topLeft = letterbox(image, 100, 100, 'top-left', 114);
   assert.equal(topLeft.scale, 0.5);
@@ -53,7 +53,7 @@ test('letterbox – pads top-left and centre and maps points back', () => {
   assert.deepEqual(unletterboxPoint(centred, 50, 50), [100, 50]);
 });
 
-test('toChwF32 – reorders channels to BGR planes and normalises', () => {
+test('toChwF32 – BGR planes and normalisation', () => {
   const image = solidImage(2, 1, [10, 20, 30]);
   const bgr = toChwF32(image, { channelOrder: 'bgr', mean: 0, std: 1 });
   assert.deepEqual(Array.from(bgr), [30, 30, 20, 20, 10, 10]);
@@ -95,7 +95,7 @@ test('estimateSimilarity – recovers a known rotation, scale and shift', () => 
 });
 
 test('warpPerspective – rectifies a tilted quadrilateral', () => {
-  // A white quadrilateral on black; warping it onto a 40x10 rectangle gives an all-white image.
+  // A white quadrilateral on black, so warping it onto a 40x10 rectangle gives an all-white image.
   const image = solidImage(100, 60, [0, 0, 0]);
   const corners: PointPx[] = [[20, 10], [80, 20], [78, 45], [18, 35]];
   const rectangle: PointPx[] = [[0, 0], [39, 0], [39, 9], [0, 9]];
@@ -127,10 +127,9 @@ test('nms – drops overlapping boxes and keeps separate ones', () => {
   assert.deepEqual(nmsPerClass(items, 0.5, (i) => i.label).map((i) => i.score), [0.9, 0.8, 0.5]);
 });
 
-test('mergeDoubleRowPlate – puts the top row left of the bottom rows', () => {
-  // 12 rows: rows 0-4 red (top 5/12), rows 5-11 blue; the lower part starts at row 4.
+test('mergeDoubleRowPlate – top row goes left', () => {
+  // 12 rows: rows 0-4 red (top 5/12), rows 5-11 blue. The lower part starts at row 4.
   const plate = solidImage(10, 12, [0, 0, 255]);
-  plate.data.fill(0);
   for (let y = 0; y < 12; y++) {
     for (let x = 0; x < 10; x++) plate.data.set(y < 5 ? [255, 0, 0] : [0, 0, 255], (y * 10 + x) * 3);
   }

@@ -33,7 +33,7 @@ after(async () => {
   if (cascadePromise) await (await cascadePromise).close();
 });
 
-test('plate cascade – reads at least 24 legible plates exactly', async (t) => {
+test('plate cascade – exact reads of legible plates', async (t) => {
   const found = assets(t);
   if (!found) return;
   const accuracy = await plateAccuracy(found.models, found.fixtures);
@@ -44,7 +44,7 @@ test('plate cascade – reads at least 24 legible plates exactly', async (t) => 
   assert.ok(accuracy.exactReads >= 24, `only ${accuracy.exactReads} of 29 read exactly`);
 });
 
-test('plate cascade – reports no plate on plate-free photos', async (t) => {
+test('plate cascade – no plate on plate-free photos', async (t) => {
   const found = assets(t);
   if (!found) return;
   const accuracy = await plateAccuracy(found.models, found.fixtures);
@@ -85,11 +85,16 @@ test('plate cascade – reports colour, rows and geometry', async (t) => {
     assert.equal(plate.color, expected.color, `${expected.file} colour`);
     assert.equal(plate.rows, expected.rows, `${expected.file} rows`);
     assert.equal(plate.format, expected.format, `${expected.file} format`);
-    assert.ok(plate.confidence > 0.5 && plate.confidence <= 1, `${expected.file} confidence ${plate.confidence}`);
+    assert.ok(plate.confidence > 0.5, `${expected.file}: confidence ${plate.confidence} is low`);
+    assert.ok(plate.confidence <= 1, `${expected.file}: confidence ${plate.confidence} is above 1`);
     const [x1, y1, x2, y2] = plate.box;
-    assert.ok(x1 >= 0 && y1 >= 0 && x2 <= image.width && y2 <= image.height && x2 > x1 && y2 > y1, `${expected.file} box`);
+    assert.ok(x1 >= 0 && y1 >= 0, `${expected.file}: box ${plate.box} starts outside the image`);
+    assert.ok(x2 <= image.width && y2 <= image.height, `${expected.file}: box ${plate.box} ends outside the image`);
+    assert.ok(x2 > x1 && y2 > y1, `${expected.file}: box ${plate.box} is empty`);
     for (const [x, y] of plate.corners) {
-      assert.ok(x >= x1 - 5 && x <= x2 + 5 && y >= y1 - 5 && y <= y2 + 5, `${expected.file} corner outside box`);
+      // Corners and box come from separate regression outputs, so they may differ by a few pixels.
+      assert.ok(x >= x1 - 5 && x <= x2 + 5, `${expected.file}: corner x ${x} is outside the box`);
+      assert.ok(y >= y1 - 5 && y <= y2 + 5, `${expected.file}: corner y ${y} is outside the box`);
     }
   }
 });

@@ -1,5 +1,5 @@
 // Measurements for the benchmark: exact plate reads against the labelled fixture photos, and
-// per-model inference latency. Both run the real cascade; neither prints anything.
+// per-model inference latency. Both run the real cascade and print nothing.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import type { ModelName } from './session.js';
 
 export interface PhotoPlateResult {
   file: string;
-  /** Labels read by eye; `?` marks a character that cannot be read. */
+  /** Labels read by eye, where `?` marks a character that cannot be read. */
   labels: string[];
   /** Texts of the plates the cascade reported. */
   reads: string[];
@@ -98,7 +98,7 @@ export async function measureModelLatency(
   return latency;
 }
 
-/** Nearest-rank percentile of `values`; NaN for an empty list. */
+/** Nearest-rank percentile of `values`, or NaN for an empty list. */
 export function percentile(values: readonly number[], percent: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);

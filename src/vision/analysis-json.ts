@@ -13,7 +13,7 @@ export interface AnalysisJson {
   objects: object[];
 }
 
-/** Converts the detections of one frame; embeddings are included only when `withEmbeddings` is set. */
+/** Converts the detections of one frame. Embeddings are included only when `withEmbeddings` is set. */
 export function analysisToJson(analysis: Analysis, withEmbeddings: boolean): AnalysisJson {
   return {
     plates: analysis.plates.map((plate) => ({

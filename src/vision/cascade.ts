@@ -1,5 +1,5 @@
 // The vision cascade for one frame: people and vehicles, Chinese plates, and faces with embeddings.
-// Owns the five model sessions; each stage's pre- and postprocessing lives in its own folder.
+// Owns the five model sessions. Each stage's pre- and postprocessing lives in its own folder.
 import { createLogger, type Logger } from '../common/log.js';
 import { alignFace } from './faces/align.js';
 import { FaceDetector } from './faces/face-detector.js';
@@ -18,13 +18,13 @@ export type { DetectedObject, ObjectLabel } from './objects/yolox-decode.js';
 export type { PlateRead } from './plates/plate-pipeline.js';
 
 export interface AnalyzeOptions {
-  /** Detect people and vehicles; true by default. */
+  /** Detect people and vehicles (default true). */
   objects?: boolean;
-  /** Read plates; 'gated' reads them only when a car, bus, truck or motorcycle was found. */
+  /** Read plates (default true). 'gated' reads them only when a car, bus, truck or motorcycle was found. */
   plates?: boolean | 'gated';
-  /** Detect faces; 'gated' detects them only when a person was found. */
+  /** Detect faces (default true). 'gated' detects them only when a person was found. */
   faces?: boolean | 'gated';
-  /** Add an embedding to every detected face; false by default. */
+  /** Add an embedding to every detected face (default false). */
   embed?: boolean;
 }
 
@@ -36,7 +36,7 @@ export interface Analysis {
   faces: DetectedFace[];
   /** Plate detections whose text fits no plate format, so they are not in `plates`. */
   rejectedPlateReads: number;
-  /** Wall-clock time of each stage, including pre- and postprocessing; 0 when it did not run. */
+  /** Wall-clock time of each stage, including pre- and postprocessing, or 0 when it did not run. */
   timingsMs: { objects: number; plates: number; faces: number; embeddings: number };
 }
 

@@ -1,5 +1,5 @@
 // Decoding photos into tightly packed RGB pixels, cropping them, and encoding evidence JPEGs.
-// Decoding and encoding go through sharp; every model-specific conversion lives in preprocess/.
+// Decoding and encoding go through sharp. Model-specific conversions live in preprocess/.
 import { access } from 'node:fs/promises';
 import sharp from 'sharp';
 import { VisionError } from './errors.js';

@@ -17,7 +17,7 @@ export interface ModelSignature {
 }
 
 export interface ModelSessionOptions {
-  /** Threads inside one operator; 1 keeps a frame's inference on one core. */
+  /** Threads inside one operator, 1 by default so that one frame's inference uses one core. */
   intraOpNumThreads?: number;
 }
 

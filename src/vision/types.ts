@@ -13,7 +13,7 @@ export type ChannelOrder = 'rgb' | 'bgr';
 /** Memory layout of an image tensor: channel-last (HWC) or channel-first (CHW). */
 export type TensorLayout = 'hwc' | 'chw';
 
-/** Where a letterbox puts the scaled image inside the model input. */
+/** Position of the scaled image inside a letterboxed model input. */
 export type LetterboxAnchor = 'top-left' | 'centre';
 
 /** Row-major 3x3 matrix, for homographies and affine maps in homogeneous coordinates. */

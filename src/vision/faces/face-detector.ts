@@ -7,9 +7,9 @@ import { decodeYunet, YUNET_STRIDES_PX, type FaceDetection, type YunetStrideOutp
 const OUTPUT_NAMES = YUNET_STRIDES_PX.flatMap((s) => [`cls_${s}`, `obj_${s}`, `bbox_${s}`, `kps_${s}`]);
 
 export interface FaceDetectorOptions {
-  /** Minimum sqrt(cls * obj); 0.7 by default, because at 0.6 a raised hand was taken for a face. */
+  /** Minimum sqrt(cls * obj), 0.7 by default because at 0.6 a raised hand was taken for a face. */
   scoreThreshold?: number;
-  /** IoU above which a lower-scoring face is dropped; 0.3 by default. */
+  /** IoU above which a lower-scoring face is dropped, 0.3 by default. */
   iouThreshold?: number;
 }
 

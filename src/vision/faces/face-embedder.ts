@@ -29,7 +29,7 @@ export class FaceEmbedder {
   }
 }
 
-/** Scales `vector` in place to unit length and returns it; a zero vector stays zero. */
+/** Scales `vector` in place to unit length and returns it. A zero vector stays zero. */
 export function l2Normalise(vector: Float32Array): Float32Array {
   let sumOfSquares = 0;
   for (const value of vector) sumOfSquares += value * value;

@@ -11,7 +11,7 @@ export interface DetectedFace {
   /** Right eye, left eye, nose tip, right and left mouth corners (the subject's right and left). */
   landmarks: PointPx[];
   score: number;
-  /** 0..1 from face size, frontalness and sharpness; higher is better for matching. */
+  /** Score in 0..1 from face size, frontalness and sharpness. Higher is better for matching. */
   quality: number;
   /** L2-normalised 128-d embedding, present when embeddings were requested. */
   embedding?: Float32Array;
@@ -22,7 +22,7 @@ export interface FaceTimingsMs {
   embeddings: number;
 }
 
-/** Detects faces and scores their quality; embeds each one when `embedder` is given. */
+/** Detects faces and scores their quality, and embeds each face when `embedder` is given. */
 export async function analyzeFaces(
   detector: FaceDetector,
   embedder: FaceEmbedder | null,

@@ -5,9 +5,9 @@ import { prepareYoloxInput, YOLOX_INPUT_SIZE_PX } from './yolox-input.js';
 import { decodeYolox, type DetectedObject } from './yolox-decode.js';
 
 export interface ObjectDetectorOptions {
-  /** Minimum objectness x class score; 0.35 by default. */
+  /** Minimum objectness x class score, 0.35 by default. */
   scoreThreshold?: number;
-  /** IoU above which a lower-scoring box of the same class is dropped; 0.45 by default. */
+  /** IoU above which a lower-scoring box of the same class is dropped, 0.45 by default. */
   iouThreshold?: number;
 }
 

@@ -37,7 +37,7 @@ export interface YoloxDecodeOptions {
 
 /**
  * Decodes rows ordered by stride 8, 16, 32 and row-major within each grid. A row's class is the
- * argmax over all 80 COCO classes; rows whose best class is not reported are dropped.
+ * argmax over all 80 COCO classes, and rows whose best class is not reported are dropped.
  */
 export function decodeYolox(output: Float32Array, options: YoloxDecodeOptions): DetectedObject[] {
   const candidates: DetectedObject[] = [];

@@ -30,7 +30,7 @@ const ENERGY = '[A-HJK]';
  */
 const MILITARY_BRANCH = '[VKHBSLJNGCZ]';
 
-/** Checked in order; the first pattern that matches names the format. */
+/** Patterns checked in order. The first one that matches names the format. */
 const FORMAT_PATTERNS: ReadonlyArray<readonly [PlateFormat, RegExp]> = [
   ['civil', new RegExp(`^${PROVINCE}${AUTHORITY}${SERIAL}{5}$`)],
   // Small vehicles: marker then 5 characters (粤B D01366). Large vehicles: 5 digits then marker.

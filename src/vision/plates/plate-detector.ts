@@ -5,9 +5,9 @@ import { preparePlateDetectInput, PLATE_DETECT_INPUT_SIZE_PX } from './plate-det
 import { decodePlateDetections, type PlateDetection } from './plate-detect-decode.js';
 
 export interface PlateDetectorOptions {
-  /** Objectness a row must exceed; 0.3 by default. */
+  /** Objectness a row must exceed, 0.3 by default. */
   objectnessThreshold?: number;
-  /** IoU above which a lower-scoring plate is dropped; 0.5 by default. */
+  /** IoU above which a lower-scoring plate is dropped, 0.5 by default. */
   iouThreshold?: number;
 }
 

@@ -1,7 +1,7 @@
 // Postprocessing for plate_rec_color: greedy CTC decoding of the text logits and argmax of the
 // colour logits.
 
-/** Output classes of the text head in index order; index 0 (`#`) is the CTC blank. */
+/** Output classes of the text head in index order. Index 0 (`#`) is the CTC blank. */
 export const PLATE_CHARSET = Array.from(
   '#京沪津渝冀晋蒙辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新学警港澳挂使领民航危0123456789ABCDEFGHJKLMNPQRSTUVWXYZ险品',
 );

@@ -33,9 +33,9 @@ export function rectifyPlate(image: RgbImage, corners: PlateCorners): RgbImage |
 }
 
 /**
- * Rearranges a rectified two-row plate into one row: the top 5/12 of the height (the province
- * character and authority letter) is resized to the size of the lower part, which starts at 1/3 of
- * the height, and placed to its left. The two parts overlap on purpose, as in training.
+ * Rearranges a rectified two-row plate into one row for the reader. The lower part starts at 1/3 of
+ * the height. The top 5/12 (province character and authority letter) is resized to the size of the
+ * lower part and placed to its left. The two parts overlap on purpose, as in the reader's training.
  */
 export function mergeDoubleRowPlate(plate: RgbImage): RgbImage {
   const upperHeightPx = Math.max(1, Math.floor((plate.height * 5) / 12));

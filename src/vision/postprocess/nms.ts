@@ -6,7 +6,7 @@ export interface ScoredBox {
   score: number;
 }
 
-/** Intersection over union of two boxes; 0 when either has no area. */
+/** Intersection over union of two boxes, or 0 when either has no area. */
 export function iouXyxy(a: BoxXyxyPx, b: BoxXyxyPx): number {
   const overlapWidth = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
   const overlapHeight = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);

@@ -42,8 +42,8 @@ export function letterbox(
 }
 
 /** Maps a point in letterboxed model-input pixels back to source pixels. */
-export function unletterboxPoint(box: Letterboxed, xPx: number, yPx: number): PointPx {
-  return [(xPx - box.offsetXPx) / box.scale, (yPx - box.offsetYPx) / box.scale];
+export function unletterboxPoint(letterboxed: Letterboxed, xPx: number, yPx: number): PointPx {
+  return [(xPx - letterboxed.offsetXPx) / letterboxed.scale, (yPx - letterboxed.offsetYPx) / letterboxed.scale];
 }
 
 /** Pads `image` at the right and bottom with `padValue` to widthPx x heightPx (both at least as large). */
