@@ -1,0 +1,95 @@
+// Enrolment of watchlist subjects from photos: picks one usable face per photo through a FaceEmbedder.
+// Face detection and embedding themselves belong to the vision cascade (see cascade-embedder.ts).
+import type { WatchlistSubject } from './watchlist.js';
+
+/** Axis-aligned box in image pixels: [x1, y1, x2, y2]. */
+export type BoxXyxyPx = [number, number, number, number];
+
+export interface EmbeddedFace {
+  embedding: Float32Array;
+  /** Face quality from the detector, in [0, 1]; higher is better. */
+  quality: number;
+  box: BoxXyxyPx;
+}
+
+/** Finds the faces in an image file and embeds each of them. */
+export interface FaceEmbedder {
+  embedFacesInFile(filePath: string): Promise<EmbeddedFace[]>;
+}
+
+export interface EnrolmentRequest {
+  subjectId: string;
+  label: string;
+  photos: readonly string[];
+}
+
+/** Default minimum face quality accepted for enrolment. */
+export const DEFAULT_MIN_ENROLMENT_QUALITY = 0.5;
+
+export type EnrolmentErrorCode = 'ENROL_NO_PHOTOS' | 'ENROL_PHOTO_FAILED' | 'ENROL_NO_FACE' | 'ENROL_LOW_QUALITY';
+
+export class EnrolmentError extends Error {
+  override readonly name = 'EnrolmentError';
+  constructor(
+    readonly code: EnrolmentErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export type FaceSelection = { ok: true; face: EmbeddedFace } | { ok: false; code: 'ENROL_NO_FACE' | 'ENROL_LOW_QUALITY'; reason: string };
+
+/** Picks the largest face whose quality reaches minQuality, or returns the reason why no face is usable. */
+export function selectEnrolmentFace(faces: readonly EmbeddedFace[], minQuality: number): FaceSelection {
+  if (faces.length === 0) return { ok: false, code: 'ENROL_NO_FACE', reason: 'no face was found' };
+
+  const usable = faces.filter((face) => face.quality >= minQuality);
+  if (usable.length === 0) {
+    const bestQuality = Math.max(...faces.map((face) => face.quality));
+    return {
+      ok: false,
+      code: 'ENROL_LOW_QUALITY',
+      reason: `${faces.length} face(s) found, but the best quality ${bestQuality.toFixed(2)} is below the minimum ${minQuality}`,
+    };
+  }
+
+  const largest = usable.reduce((best, face) => (boxAreaPx(face.box) > boxAreaPx(best.box) ? face : best));
+  return { ok: true, face: largest };
+}
+
+/**
+ * Enrols one subject: one embedding from each photo. Rejects the whole subject when any photo has
+ * no usable face, so a watchlist never silently contains fewer photos than configured.
+ */
+export async function enrolSubject(
+  request: EnrolmentRequest,
+  embedder: FaceEmbedder,
+  options: { minQuality?: number } = {},
+): Promise<WatchlistSubject> {
+  const minQuality = options.minQuality ?? DEFAULT_MIN_ENROLMENT_QUALITY;
+  if (request.photos.length === 0) {
+    throw new EnrolmentError('ENROL_NO_PHOTOS', `subject ${request.subjectId} has no photos; list at least one photo to enrol`);
+  }
+
+  const embeddings: Float32Array[] = [];
+  for (const photo of request.photos) {
+    let faces: EmbeddedFace[];
+    try {
+      faces = await embedder.embedFacesInFile(photo);
+    } catch (error) {
+      throw new EnrolmentError('ENROL_PHOTO_FAILED', `subject ${request.subjectId}: could not analyse photo ${photo}: ${(error as Error).message}`, { cause: error });
+    }
+    const selection = selectEnrolmentFace(faces, minQuality);
+    if (!selection.ok) {
+      throw new EnrolmentError(selection.code, `subject ${request.subjectId}: photo ${photo} cannot be enrolled because ${selection.reason}; use a sharp, frontal photo`);
+    }
+    embeddings.push(selection.face.embedding);
+  }
+  return { subjectId: request.subjectId, label: request.label, embeddings };
+}
+
+function boxAreaPx(box: BoxXyxyPx): number {
+  return Math.max(0, box[2] - box[0]) * Math.max(0, box[3] - box[1]);
+}
