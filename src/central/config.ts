@@ -1,0 +1,139 @@
+// The central service's config file: parsed once at start by a strict schema. Errors name the
+// field, the value received and what was expected; relative paths resolve against the file's folder.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { redactCredentials } from '../common/log.js';
+import { HotlistPrioritySchema } from '../matching/hotlist.js';
+import { DEFAULT_FACE_THRESHOLD } from '../matching/watchlist.js';
+import { DEFAULT_MIN_ENROLMENT_QUALITY } from '../matching/enrolment.js';
+import { DEFAULT_HIT_COOLDOWN_MS } from './service.js';
+
+const ID_RULE = 'should be 1-64 letters, digits, _ or -';
+const id = z.string({ error: ID_RULE }).regex(/^[A-Za-z0-9_-]{1,64}$/, ID_RULE);
+const filePath = z.string({ error: 'should be a file path' }).min(1, 'should be a non-empty file path');
+
+const BrokerConfigSchema = z.strictObject({
+  url: z.string({ error: 'should be a broker URL' }).regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'should be a URL starting with mqtt://, mqtts://, ws:// or wss://'),
+  clientId: id.default('patrol-central'),
+  /** 5 for Mosquitto; 4 for the embedded Aedes broker, which speaks MQTT 3.1.1 only. */
+  protocolVersion: z.union([z.literal(4), z.literal(5)], { error: 'should be 4 (MQTT 3.1.1) or 5' }).default(5),
+  /** How long the broker keeps the session, and so the queued events, while the service is down (MQTT 5 only). */
+  sessionExpirySec: z.number().int().min(0).max(7 * 24 * 3600, 'should be at most 604800 (7 days)').default(24 * 3600),
+  connectTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+});
+
+const HotlistEntrySchema = z.strictObject({
+  plate: z.string().min(1),
+  reason: z.string().min(1),
+  priority: HotlistPrioritySchema,
+});
+
+const WatchlistSubjectSchema = z.strictObject({
+  subjectId: id,
+  label: z.string().min(1, 'should be a non-empty display label').max(200),
+  photos: z.array(filePath).min(1, 'should list at least one photo'),
+});
+
+export const CentralConfigSchema = z
+  .strictObject({
+    broker: BrokerConfigSchema,
+    /** SQLite database file; created when missing. */
+    database: filePath,
+    /** Hotlist file (.json or .csv), or the entries inline. */
+    hotlist: z.union([filePath, z.array(HotlistEntrySchema)], { error: 'should be a .json/.csv file path or an array of entries' }),
+    watchlist: z.array(WatchlistSubjectSchema).default([]),
+    faceThreshold: z.number().min(0, 'should be a cosine similarity from 0 to 1').max(1, 'should be a cosine similarity from 0 to 1').default(DEFAULT_FACE_THRESHOLD),
+    enrolMinQuality: z.number().min(0).max(1).default(DEFAULT_MIN_ENROLMENT_QUALITY),
+    hitCooldownMs: z.number().int().min(0).max(24 * 3600 * 1000).default(DEFAULT_HIT_COOLDOWN_MS),
+    /** Folder of the ONNX models; needed only to enrol a watchlist. */
+    modelsDir: filePath.optional(),
+    http: z
+      .strictObject({
+        /** Port for /metrics and /healthz on 127.0.0.1; 0 picks a free port. */
+        port: z.number().int().min(0).max(65535).default(9464),
+      })
+      .default({ port: 9464 }),
+  })
+  .superRefine((config, context) => {
+    if (config.watchlist.length > 0 && config.modelsDir === undefined) {
+      context.addIssue({ code: 'custom', path: ['modelsDir'], message: 'is required when the watchlist is not empty, to enrol its photos' });
+    }
+    const seen = new Set<string>();
+    config.watchlist.forEach((subject, index) => {
+      if (seen.has(subject.subjectId)) {
+        context.addIssue({ code: 'custom', path: ['watchlist', index, 'subjectId'], message: 'should be unique in the watchlist' });
+      }
+      seen.add(subject.subjectId);
+    });
+  });
+
+export type CentralConfig = z.infer<typeof CentralConfigSchema>;
+export type CentralConfigInput = z.input<typeof CentralConfigSchema>;
+
+export class CentralConfigError extends Error {
+  override readonly name = 'CentralConfigError';
+  constructor(
+    readonly code: 'CONFIG_READ_FAILED' | 'CONFIG_INVALID_JSON' | 'CONFIG_INVALID',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Validates a config object; relative paths resolve against baseDir. Throws one error listing every problem. */
+export function parseCentralConfig(raw: unknown, baseDir: string, origin = 'config'): CentralConfig {
+  const result = CentralConfigSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    const problems = result.error.issues.map(describeIssue);
+    throw new CentralConfigError('CONFIG_INVALID', `invalid central config ${origin}:\n${problems.map((line) => `  ${line}`).join('\n')}`);
+  }
+  return resolvePaths(result.data, baseDir);
+}
+
+/** Reads and validates a JSON config file. */
+export function loadCentralConfig(configPath: string): CentralConfig {
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (error) {
+    throw new CentralConfigError('CONFIG_READ_FAILED', `could not read config file ${configPath}: ${(error as Error).message}`, { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new CentralConfigError('CONFIG_INVALID_JSON', `config file ${configPath} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return parseCentralConfig(raw, path.dirname(path.resolve(configPath)), configPath);
+}
+
+function resolvePaths(config: CentralConfig, baseDir: string): CentralConfig {
+  const resolve = (file: string): string => (file === ':memory:' ? file : path.resolve(baseDir, file));
+  return {
+    ...config,
+    database: resolve(config.database),
+    hotlist: typeof config.hotlist === 'string' ? resolve(config.hotlist) : config.hotlist,
+    watchlist: config.watchlist.map((subject) => ({ ...subject, photos: subject.photos.map(resolve) })),
+    modelsDir: config.modelsDir === undefined ? undefined : resolve(config.modelsDir),
+  };
+}
+
+/** Formats one issue as "field: expectation, instead got value". Labels are never echoed, because they name people. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.join('.') || '(root)';
+  if (issue.code === 'unrecognized_keys') {
+    return `${field}: unknown key(s) ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}; remove them or fix their spelling`;
+  }
+  const lastKey = issue.path[issue.path.length - 1];
+  const displayedValue = lastKey === 'label' ? '(hidden)' : formatValue(issue.input);
+  return `${field}: ${issue.message}, instead got ${displayedValue}`;
+}
+
+function formatValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  const short = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return redactCredentials(short);
+}

@@ -1,0 +1,88 @@
+// Central config: strict schema, defaults, path resolution and error messages naming field, value and expectation.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { CentralConfigError, loadCentralConfig, parseCentralConfig } from '../src/central/config.js';
+
+const minimal = { broker: { url: 'mqtt://127.0.0.1:1883' }, database: 'var/central.sqlite', hotlist: 'hotlist.csv' };
+
+function configError(raw: unknown): CentralConfigError {
+  try {
+    parseCentralConfig(raw, '/srv/central', 'test.json');
+  } catch (error) {
+    assert.ok(error instanceof CentralConfigError, `expected CentralConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('config should have been rejected');
+}
+
+test('config – fills defaults and resolves paths', () => {
+  const config = parseCentralConfig(minimal, '/srv/central');
+  assert.equal(config.database, '/srv/central/var/central.sqlite');
+  assert.equal(config.hotlist, '/srv/central/hotlist.csv');
+  assert.equal(config.broker.protocolVersion, 5);
+  assert.equal(config.broker.clientId, 'patrol-central');
+  assert.equal(config.faceThreshold, 0.4);
+  assert.equal(config.hitCooldownMs, 60_000);
+  assert.equal(config.http.port, 9464);
+  assert.deepEqual(config.watchlist, []);
+
+  const withWatchlist = parseCentralConfig(
+    { ...minimal, modelsDir: '../models', watchlist: [{ subjectId: 'subject-a', label: 'a', photos: ['faces/a.png', '/abs/a2.jpg'] }] },
+    '/srv/central',
+  );
+  assert.equal(withWatchlist.modelsDir, '/srv/models');
+  assert.deepEqual(withWatchlist.watchlist[0]?.photos, ['/srv/central/faces/a.png', '/abs/a2.jpg']);
+});
+
+test('config – accepts an inline hotlist', () => {
+  const config = parseCentralConfig({ ...minimal, hotlist: [{ plate: '川A8H458', reason: 'stolen', priority: 1 }] }, '/srv');
+  assert.deepEqual(config.hotlist, [{ plate: '川A8H458', reason: 'stolen', priority: 1 }]);
+});
+
+test('config – rejects unknown keys by name', () => {
+  const error = configError({ ...minimal, databse: 'x.sqlite', broker: { url: 'mqtt://127.0.0.1:1883', qos: 2 } });
+  assert.equal(error.code, 'CONFIG_INVALID');
+  assert.match(error.message, /\(root\): unknown key\(s\) "databse"/);
+  assert.match(error.message, /broker: unknown key\(s\) "qos"/);
+});
+
+test('config – errors name field, value and expectation', () => {
+  const error = configError({ ...minimal, faceThreshold: 1.4, http: { port: 70000 }, broker: { url: 'ftp://user:secret@127.0.0.1' } });
+  assert.match(error.message, /faceThreshold: should be a cosine similarity from 0 to 1, instead got 1\.4/);
+  assert.match(error.message, /http\.port: .*instead got 70000/);
+  assert.match(error.message, /broker\.url: should be a URL starting with mqtt:\/\/.*instead got "ftp:\/\/\*\*\*@127\.0\.0\.1"/);
+  assert.ok(!error.message.includes('secret'), 'credentials in the broker URL must not appear in the error');
+});
+
+test('config – never echoes subject labels', () => {
+  const error = configError({ ...minimal, modelsDir: 'm', watchlist: [{ subjectId: 'subject-a', label: 'x'.repeat(201) + 'Name', photos: ['a.png'] }] });
+  assert.match(error.message, /watchlist\.0\.label: .*instead got \(hidden\)/);
+  assert.ok(!error.message.includes('Name'));
+});
+
+test('config – checks cross-field rules', () => {
+  const noModels = configError({ ...minimal, watchlist: [{ subjectId: 'subject-a', label: 'a', photos: ['a.png'] }] });
+  assert.match(noModels.message, /modelsDir: is required when the watchlist is not empty/);
+
+  const subject = { subjectId: 'subject-a', label: 'a', photos: ['a.png'] };
+  const twice = configError({ ...minimal, modelsDir: 'm', watchlist: [subject, subject] });
+  assert.match(twice.message, /watchlist\.1\.subjectId: should be unique/);
+});
+
+test('config – file errors name the file', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'central-config-'));
+  try {
+    const file = path.join(dir, 'central.json');
+    writeFileSync(file, '{ "broker": ');
+    assert.throws(() => loadCentralConfig(file), (error: unknown) => error instanceof CentralConfigError && error.code === 'CONFIG_INVALID_JSON' && error.message.includes(file));
+    assert.throws(() => loadCentralConfig(path.join(dir, 'missing.json')), { code: 'CONFIG_READ_FAILED' });
+
+    writeFileSync(file, JSON.stringify(minimal));
+    assert.equal(loadCentralConfig(file).hotlist, path.join(dir, 'hotlist.csv'), 'relative paths resolve against the config file');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
