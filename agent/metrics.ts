@@ -12,6 +12,8 @@ export class AgentMetrics {
   readonly modelLatencyMs = new Histogram({ name: 'agent_model_latency_ms', help: 'Inference time per stage and frame, ms', labelNames: ['stage'], buckets: LATENCY_BUCKETS_MS, registers: [this.registry] });
   readonly eventsCommitted = new Counter({ name: 'agent_events_committed_total', help: 'Events committed to the outbox', registers: [this.registry] });
   readonly eventsAcked = new Counter({ name: 'agent_events_acked_total', help: 'Events acknowledged by the broker', registers: [this.registry] });
+  readonly outboxDepth = new Gauge({ name: 'agent_outbox_depth', help: 'Events waiting in the outbox', registers: [this.registry] });
+  readonly outboxOldestAgeMs = new Gauge({ name: 'agent_outbox_oldest_age_ms', help: 'Age of the oldest event in the outbox, ms', registers: [this.registry] });
   readonly uplinkUp = new Gauge({ name: 'agent_uplink_up', help: '1 while connected to the broker', registers: [this.registry] });
 
   observeAnalysis(cameraId: string, timingsMs: Record<string, number>, totalMs: number): void {
