@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Cascade } from './cascade.js';
 import { decodeImageFile, type RgbImage } from './image.js';
 import type { ModelName } from './session.js';
+import { percentile } from '../common/stats.js';
 
 export interface PhotoPlateResult {
   file: string;
@@ -96,12 +97,4 @@ export async function measureModelLatency(
     latency[model] = { runs: list.length, p50Ms: percentile(list, 50), p99Ms: percentile(list, 99) };
   }
   return latency;
-}
-
-/** Nearest-rank percentile of `values`, or NaN for an empty list. */
-export function percentile(values: readonly number[], percent: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((percent / 100) * sorted.length);
-  return sorted[Math.min(Math.max(rank, 1), sorted.length) - 1]!;
 }
