@@ -1,15 +1,21 @@
 // The hit the central service raises when an event matches the hotlist or the watchlist, and the
-// per-stage latency it carries. Matching lives in match-event.ts, storage in store.ts.
-import type { Evidence, PatrolEvent } from '../protocol/event.js';
+// per-stage latency it carries. Matching lives in match-event.ts, storage in store/.
+import type { Evidence, PatrolEvent, Position } from '../protocol/event.js';
 
 export type HitKind = 'plate' | 'face';
-export type MatchKind = 'exact' | 'cosine';
+/** 'exact' and 'tolerant' are plate matches (tolerant allows OCR confusions); 'cosine' is a face match. */
+export type MatchKind = 'exact' | 'tolerant' | 'cosine';
 
 export interface HitMatched {
+  /** Hotlist entry's plate, normalised. */
   plate?: string;
+  /** The plate as read on the car, normalised; differs from plate for a tolerant match. */
+  readPlate?: string;
   reason?: string;
   priority?: number;
   subjectId?: string;
+  /** Face list the subject belongs to. */
+  listId?: string;
   label?: string;
 }
 
@@ -43,6 +49,8 @@ export interface Hit {
   /** 1 for an exact plate match, the cosine similarity for a face match. */
   score: number;
   evidence: Evidence[];
+  /** Car position when the frame was read, when the car sent one. */
+  position: Position | null;
   /** Car clock, ms since the epoch, as sent in the event. */
   frameReceivedAtMs: number;
   /** Central clock, ms since the epoch. */
@@ -62,9 +70,12 @@ export interface HitCandidate {
   score: number;
 }
 
-/** Computes the stage latencies of an event that became a hit at hitAtMs (central clock). */
-export function computeHitLatency(event: PatrolEvent, centralReceivedAtMs: number, hitAtMs: number): HitLatency {
-  const carToCentralMs = event.clockOffsetMs ?? 0;
+/**
+ * Computes the stage latencies of an event that became a hit at hitAtMs (central clock). The clock
+ * offset defaults to the event's own; the service passes the car's last reported one when it has none.
+ */
+export function computeHitLatency(event: PatrolEvent, centralReceivedAtMs: number, hitAtMs: number, clockOffsetMs = event.clockOffsetMs): HitLatency {
+  const carToCentralMs = clockOffsetMs ?? 0;
   return {
     frameToHitMs: hitAtMs - (event.frameReceivedAtMs + carToCentralMs),
     queueMs: event.stages.queueMs,
@@ -80,7 +91,7 @@ export function buildHit(
   hitId: string,
   event: PatrolEvent,
   candidate: HitCandidate,
-  times: { centralReceivedAtMs: number; hitAtMs: number },
+  times: { centralReceivedAtMs: number; hitAtMs: number; clockOffsetMs?: number | null },
 ): Hit {
   return {
     hitId,
@@ -92,9 +103,10 @@ export function buildHit(
     matchKind: candidate.matchKind,
     score: candidate.score,
     evidence: event.evidence,
+    position: event.position ?? null,
     frameReceivedAtMs: event.frameReceivedAtMs,
     centralReceivedAtMs: times.centralReceivedAtMs,
     hitAtMs: times.hitAtMs,
-    latency: computeHitLatency(event, times.centralReceivedAtMs, times.hitAtMs),
+    latency: computeHitLatency(event, times.centralReceivedAtMs, times.hitAtMs, times.clockOffsetMs === undefined ? event.clockOffsetMs : times.clockOffsetMs),
   };
 }

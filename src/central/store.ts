@@ -275,6 +275,7 @@ function rowToHit(row: HitRow): StoredHit {
     matchKind: row.match_kind,
     score: row.score,
     evidence: JSON.parse(row.evidence_json) as Evidence[],
+    position: null,
     frameReceivedAtMs: row.frame_received_at_ms,
     centralReceivedAtMs: row.central_received_at_ms,
     hitAtMs: row.created_at_ms,

@@ -46,6 +46,13 @@ export const EvidenceSchema = z.strictObject({
   jpegBase64: z.string().max(96 * 1024),
 });
 
+/** Car position when the frame was read (WGS 84), optional because not every car has a GNSS fix. */
+export const PositionSchema = z.strictObject({
+  latitude: z.number().finite().min(-90).max(90),
+  longitude: z.number().finite().min(-180).max(180),
+  accuracyM: z.number().finite().nonnegative().optional(),
+});
+
 /** Stage durations measured on the car, in ms. */
 export const CarStagesSchema = z.strictObject({
   /** Frame received from ffmpeg until inference started. */
@@ -69,6 +76,7 @@ const eventBase = {
   clockOffsetMs: z.number().finite().nullable(),
   stages: CarStagesSchema,
   evidence: z.array(EvidenceSchema).max(2),
+  position: PositionSchema.optional(),
 };
 
 export const PlateEventSchema = z.strictObject({ ...eventBase, kind: z.literal('plate'), plate: PlatePayloadSchema });
@@ -88,6 +96,7 @@ export type ObjectsEvent = z.infer<typeof ObjectsEventSchema>;
 export type PlatePayload = z.infer<typeof PlatePayloadSchema>;
 export type FacePayload = z.infer<typeof FacePayloadSchema>;
 export type Evidence = z.infer<typeof EvidenceSchema>;
+export type Position = z.infer<typeof PositionSchema>;
 
 export type EventRejection =
   | { code: 'EVENT_TOO_LARGE'; message: string }
