@@ -53,7 +53,7 @@ export class Agent {
 
   async start(): Promise<void> {
     const { config, logger } = this.deps;
-    this.cascade = this.deps.cascade ?? (await Cascade.load(config.modelsDir, { threads: config.inferenceThreads }));
+    this.cascade = this.deps.cascade ?? (await Cascade.load(config.modelsDir, { threads: config.inferenceThreads, logger }));
 
     this.outbox = new Outbox(path.join(config.dataDir, 'outbox.sqlite'));
     this.client = this.deps.mqttClient ?? connectBroker(config);

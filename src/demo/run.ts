@@ -1,10 +1,10 @@
 // The end-to-end demo: installs models and media, makes camera clips, starts the central service
 // (with an embedded broker unless one is given), serves the clips as cameras, runs the agent and
 // reports every hit with its latency. With `once`, it stops after one pass of the clips.
-import { rmSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Agent, type CameraFrame, type FrameSourceFactory } from '../../agent/agent.js';
-import { createCameraSource } from '../../agent/capture/camera-source.js';
+import { fileURLToPath } from 'node:url';
 import type { AgentConfig } from '../../agent/config.js';
 import { parseAgentConfig } from '../../agent/config.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded.js';
@@ -12,9 +12,8 @@ import type { Logger } from '../common/log.js';
 import type { Hit } from '../central/hit.js';
 import { parseCentralConfig } from '../central/config.js';
 import { startCentral, type RunningCentral } from '../central/start.js';
-import { CascadeFaceEmbedder } from '../matching/cascade-embedder.js';
 import { rtspAvailable, startRtspCameras, type RtspCameras } from '../video/rtsp-server.js';
-import { Cascade } from '../vision/cascade.js';
+import type { AgentProcessMessage } from './agent-process.js';
 import { prepareDemoClips, type DemoClip } from './clips.js';
 import type { DemoConfig } from './config.js';
 import { installDemoAssets } from './install.js';
@@ -50,14 +49,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const clips = await prepareDemoClips(config, mediaDir, path.join(varDir, 'demo', 'clips'), logger);
     onProgress(`clips ready: ${clips.length} cameras`);
 
-    const cascade = await Cascade.load(modelsDir, { logger });
-    stack.push(() => cascade.close());
-
     const broker = await brokerFor(options, logger);
     if (broker.embedded) stack.push(() => broker.embedded!.close());
     onProgress(`broker: ${broker.url}${broker.embedded ? ' (embedded)' : ''}`);
 
-    const central = await startDemoCentral(config, varDir, modelsDir, mediaDir, broker, cascade, logger);
+    const central = await startDemoCentral(config, varDir, modelsDir, mediaDir, broker, logger);
     stack.push(() => central.stop());
     const hits: Hit[] = [];
     let ingested = 0;
@@ -72,21 +68,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     onProgress(`cameras: ${sources.rtsp ? 'RTSP on 127.0.0.1' : 'file sources (GStreamer RTSP server not installed)'}`);
 
     const agentConfig = demoAgentConfig(config, clips, sources.urls, broker, varDir, modelsDir, options.once);
-    const progress = new CameraProgress();
-    const agent = new Agent({ config: agentConfig, logger, cascade, createFrameSource: progress.wrap(createCameraSource) });
-    await agent.start();
-    onProgress('agent running; hits appear below as they arrive');
+    const car = await startAgentProcess(agentConfig, path.join(varDir, 'demo', 'agent.json'));
+    stack.push(() => car.kill());
+    onProgress('agent running in its own process; hits appear below as they arrive');
 
     if (options.once) {
-      await progress.waitForOnePass(config.cameras.map((camera) => camera.id), config.clipSeconds * 1000, ONCE_TIMEOUT_MS);
+      await car.waitForOnePass(config.cameras.map((camera) => camera.id), config.clipSeconds * 1000, ONCE_TIMEOUT_MS);
     } else {
       await (options.stopSignal ?? new Promise<never>(() => {}));
     }
 
-    await agent.stop(10_000);
-    const acked = (await agent.metrics.eventsAcked.get()).values[0]?.value ?? 0;
+    const { acked } = await car.stop();
     await waitUntil(() => ingested >= acked, 10_000);
-    return { hits, expected: config.expectedHits, events: { acked, ingested }, framesByCamera: progress.framesByCamera() };
+    return { hits, expected: config.expectedHits, events: { acked, ingested }, framesByCamera: car.framesByCamera() };
   } finally {
     for (const close of stack.reverse()) {
       try {
@@ -116,7 +110,6 @@ async function startDemoCentral(
   modelsDir: string,
   mediaDir: string,
   broker: BrokerChoice,
-  cascade: Cascade,
   logger: Logger,
 ): Promise<RunningCentral> {
   const database = path.join(varDir, 'demo', 'central.sqlite');
@@ -124,7 +117,8 @@ async function startDemoCentral(
   for (const suffix of ['', '-wal', '-shm']) rmSync(database + suffix, { force: true });
   const centralConfig = parseCentralConfig(
     {
-      broker: { url: broker.url, protocolVersion: broker.protocolVersion, clientId: `central-demo-${process.pid}` },
+      // No session kept after the demo ends, so a shared broker does not queue events for it.
+      broker: { url: broker.url, protocolVersion: broker.protocolVersion, clientId: `central-demo-${process.pid}`, sessionExpirySec: 0 },
       database,
       hotlist: config.hotlist,
       watchlist: config.watchlist.map((subject) => ({ ...subject, photos: subject.photos.map((photo) => path.join(mediaDir, photo)) })),
@@ -135,13 +129,13 @@ async function startDemoCentral(
     varDir,
     'demo',
   );
-  return startCentral(centralConfig, { logger, embedder: new CascadeFaceEmbedder(cascade) });
+  return startCentral(centralConfig, { logger });
 }
 
 async function cameraSources(clips: DemoClip[], options: DemoOptions, logger: Logger): Promise<{ rtsp: RtspCameras | null; urls: Map<string, string> }> {
   const urls = new Map<string, string>();
   if (options.rtsp !== false && (await rtspAvailable())) {
-    const rtsp = await startRtspCameras({ port: 0, cameras: clips.map((clip) => ({ name: clip.cameraId, clipPath: clip.clipPath, fps: clip.fps })) });
+    const rtsp = await startRtspCameras({ port: 0, logger, cameras: clips.map((clip) => ({ name: clip.cameraId, clipPath: clip.clipPath, fps: clip.fps })) });
     for (const clip of clips) urls.set(clip.cameraId, rtsp.urls[clip.cameraId]!);
     return { rtsp, urls };
   }
@@ -187,40 +181,59 @@ function demoAgentConfig(
   );
 }
 
-/** Counts frames per camera, so a `once` run knows when every camera has shown its whole clip. */
-class CameraProgress {
-  private readonly firstFrameAtMs = new Map<string, number>();
-  private readonly lastFrameAtMs = new Map<string, number>();
-  private readonly frames = new Map<string, number>();
+const AGENT_PROCESS_SCRIPT = fileURLToPath(new URL('./agent-process.ts', import.meta.url));
 
-  wrap(factory: FrameSourceFactory): FrameSourceFactory {
-    return (camera, onFrame, logger) =>
-      factory(
-        camera,
-        (frame: CameraFrame) => {
-          if (!this.firstFrameAtMs.has(frame.cameraId)) this.firstFrameAtMs.set(frame.cameraId, frame.receivedAtMs);
-          this.lastFrameAtMs.set(frame.cameraId, frame.receivedAtMs);
-          this.frames.set(frame.cameraId, (this.frames.get(frame.cameraId) ?? 0) + 1);
-          onFrame(frame);
-        },
-        logger,
+interface AgentProcess {
+  waitForOnePass(cameraIds: string[], clipMs: number, timeoutMs: number): Promise<void>;
+  /** Stops the agent, which drains its outbox first; resolves with its event counts. */
+  stop(): Promise<{ acked: number; committed: number }>;
+  framesByCamera(): Record<string, number>;
+  kill(): void;
+}
+
+/** Forks the agent with its config and resolves once its cameras are started. */
+async function startAgentProcess(config: AgentConfig, configPath: string): Promise<AgentProcess> {
+  mkdirSync(path.dirname(configPath), { recursive: true });
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const child: ChildProcess = fork(AGENT_PROCESS_SCRIPT, [configPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+
+  let cameras: Extract<AgentProcessMessage, { type: 'progress' }>['cameras'] = {};
+  const waiters = new Map<AgentProcessMessage['type'], (message: AgentProcessMessage) => void>();
+  let failure: Error | null = null;
+  child.on('message', (message: AgentProcessMessage) => {
+    if (message.type === 'progress') cameras = message.cameras;
+    if (message.type === 'failed') failure = new Error(`the agent failed: ${message.message}`);
+    waiters.get(message.type)?.(message);
+  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => reject(failure ?? new Error(`the agent process exited early (code ${code}, signal ${signal})`))),
+  );
+  exited.catch(() => undefined);
+  const next = <T extends AgentProcessMessage['type']>(type: T) =>
+    Promise.race([new Promise<Extract<AgentProcessMessage, { type: T }>>((resolve) => waiters.set(type, resolve as (m: AgentProcessMessage) => void)), exited]);
+
+  await next('started');
+  return {
+    async waitForOnePass(cameraIds, clipMs, timeoutMs) {
+      const done = () => cameraIds.every((id) => cameras[id] !== undefined && cameras[id]!.lastFrameAtMs - cameras[id]!.firstFrameAtMs >= clipMs);
+      if (await Promise.race([waitUntil(done, timeoutMs), exited])) return;
+      const silent = cameraIds.filter((id) => cameras[id] === undefined);
+      throw new Error(
+        `the cameras did not deliver one pass of the clips within ${timeoutMs / 1000} s` +
+          (silent.length ? `; no frames at all from ${silent.join(', ')}` : '') +
+          '; run with LOG_LEVEL=info to see the camera logs',
       );
-  }
-
-  async waitForOnePass(cameraIds: string[], clipMs: number, timeoutMs: number): Promise<void> {
-    const done = () => cameraIds.every((id) => (this.lastFrameAtMs.get(id) ?? 0) - (this.firstFrameAtMs.get(id) ?? Infinity) >= clipMs);
-    if (await waitUntil(done, timeoutMs)) return;
-    const silent = cameraIds.filter((id) => !this.frames.has(id));
-    throw new Error(
-      `the cameras did not deliver one pass of the clips within ${timeoutMs / 1000} s` +
-        (silent.length ? `; no frames at all from ${silent.join(', ')}` : '') +
-        '; check the ffmpeg lines in the log above',
-    );
-  }
-
-  framesByCamera(): Record<string, number> {
-    return Object.fromEntries(this.frames);
-  }
+    },
+    async stop() {
+      const stopped = next('stopped');
+      child.send({ type: 'stop' });
+      return stopped;
+    },
+    framesByCamera: () => Object.fromEntries(Object.entries(cameras).map(([id, entry]) => [id, entry.frames])),
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -1,0 +1,58 @@
+// The demo path end to end: real clips served by GStreamer's RTSP server, the agent in its own
+// process with the real models, the real Mosquitto on 127.0.0.1:1883 and the central service.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import type { Hit } from '../src/central/hit.js';
+import { projectRoot } from '../src/assets/paths.js';
+import { loadDemoConfig } from '../src/demo/config.js';
+import { compareHits } from '../src/demo/report.js';
+import { runDemo } from '../src/demo/run.js';
+import { rtspAvailable } from '../src/video/rtsp-server.js';
+import { fixturesDir, modelsDir } from './support/assets.js';
+
+const BROKER_URL = process.env.VA_TEST_BROKER_URL ?? 'mqtt://127.0.0.1:1883';
+
+test('demo – expected hits through Mosquitto and RTSP', { timeout: 240_000 }, async (t) => {
+  const models = modelsDir(t);
+  const fixtures = fixturesDir(t);
+  if (!models || !fixtures) return;
+  if (!(await rtspAvailable())) {
+    if (process.env.VA_REQUIRE_ASSETS === '1') assert.fail('GStreamer RTSP server bindings are missing; run scripts/setup.sh');
+    t.skip('GStreamer RTSP server bindings are missing');
+    return;
+  }
+  // The demo installs from these folders, the same ones the README's command names.
+  process.env.VA_MODELS_DIR = models;
+  process.env.VA_MEDIA_DIR = fixtures;
+
+  const progress: string[] = [];
+  const arrived: Hit[] = [];
+  const report = await runDemo({
+    config: loadDemoConfig(path.join(projectRoot(), 'config', 'demo.json')),
+    workDir: projectRoot(),
+    once: true,
+    brokerUrl: BROKER_URL,
+    rtsp: true,
+    logger: pino({ level: 'silent' }),
+    onHit: (hit) => arrived.push(hit),
+    onProgress: (line) => progress.push(line),
+  });
+
+  assert.ok(progress.some((line) => line.startsWith('cameras: RTSP')), `cameras should be RTSP: ${progress.join(' | ')}`);
+  const comparison = compareHits(report);
+  assert.deepEqual(comparison.missing, [], 'every expected hit should occur');
+  assert.deepEqual(comparison.unexpected, [], 'no other hit should occur');
+  assert.equal(arrived.length, report.hits.length, 'each hit is reported as it arrives');
+  assert.equal(report.events.ingested, report.events.acked, 'every acknowledged event is ingested');
+  assert.ok(report.events.acked > 0);
+  for (const cameraId of Object.keys(report.framesByCamera)) {
+    assert.ok(report.framesByCamera[cameraId]! > 0, `camera ${cameraId} delivered frames`);
+  }
+  for (const hit of report.hits) {
+    assert.ok(hit.latency.frameToHitMs > 0, 'frame-to-hit latency is measured');
+    assert.ok(hit.latency.inferenceMs > 0, 'inference time is measured');
+    assert.ok(hit.evidence.length > 0, 'a hit carries its evidence');
+  }
+});
