@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { Hotlist, HotlistError, loadHotlistFile, normalisePlateText, parseHotlistCsv, parseHotlistJson } from '../src/matching/hotlist.js';
+import { Hotlist, HotlistError, loadHotlistFile, normalisePlateText, parseHotlistCsv, parseHotlistCsvReport, parseHotlistJson } from '../src/matching/hotlist.js';
+import { foldConfusions } from '../src/matching/plate-tolerance.js';
 
 function assertHotlistError(fn: () => unknown, code: string, pattern: RegExp): void {
   assert.throws(fn, (error: unknown) => {
@@ -41,7 +42,7 @@ test('hotlist – parses CSV with header, quotes and blank lines', () => {
 });
 
 test('hotlist – CSV errors name the line', () => {
-  assertHotlistError(() => parseHotlistCsv('plate,reason,priority\n川A8H458,stolen,1\n京EA5331,unpaid tolls\n'), 'HOTLIST_INVALID_ROW', /line 3: should have 3 fields.*instead got 2/);
+  assertHotlistError(() => parseHotlistCsv('plate,reason,priority\n川A8H458,stolen,1\n京EA5331,unpaid tolls\n'), 'HOTLIST_INVALID_ROW', /line 3: should have 3 or 4 fields.*instead got 2/);
   assertHotlistError(() => parseHotlistCsv('川A8H458,stolen,1\n\n京EA5331,unpaid tolls,high\n'), 'HOTLIST_INVALID_ROW', /line 3: priority should be an integer from 1 to 5/);
   assertHotlistError(() => parseHotlistCsv('川A8H458,stolen,9\n'), 'HOTLIST_INVALID_ROW', /line 1: priority should be an integer from 1 to 5/);
   assertHotlistError(() => parseHotlistCsv('川A8H458,,1\n'), 'HOTLIST_INVALID_ROW', /line 1: reason should not be empty/);
@@ -82,4 +83,83 @@ test('hotlist – loads CSV and JSON files by extension', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('hotlist – folds the usual OCR confusions', () => {
+  assert.equal(foldConfusions('0DQO'), '0000');
+  assert.equal(foldConfusions('8B1I5S2Z'), '88115522');
+  assert.equal(foldConfusions('川A7H4C6'), '川A7H4C6', 'other characters stay as they are');
+});
+
+test('hotlist – tolerant lookup reports the match kind', () => {
+  const hotlist = new Hotlist([
+    { plate: '川A8H458', reason: 'stolen vehicle', priority: 2 },
+    { plate: '京EA5331', reason: 'unpaid tolls', priority: 3 },
+  ]);
+  const cases: Array<[string, string | null, 'exact' | 'tolerant' | null]> = [
+    ['川A8H458', '川A8H458', 'exact'],
+    ['川A BH-4S8', '川A8H458', 'tolerant'],
+    ['京EA5331', '京EA5331', 'exact'],
+    ['京EAS33I', '京EA5331', 'tolerant'],
+    ['京E45331', null, null],
+    ['?A8H458', '川A8H458', 'tolerant'],
+    ['A8H458', '川A8H458', 'tolerant'],
+    ['?A8H45B', '川A8H458', 'tolerant'],
+    ['沪A8H458', null, null],
+    ['川A8H45?', null, null],
+    ['?A8', null, null],
+  ];
+  for (const [read, plate, kind] of cases) {
+    const found = hotlist.lookup(read, 0);
+    assert.equal(found?.entry.plate ?? null, plate, `read ${read}: entry`);
+    assert.equal(found?.kind ?? null, kind, `read ${read}: match kind`);
+  }
+});
+
+test('hotlist – tolerant lookup prefers the most urgent entry', () => {
+  const hotlist = new Hotlist([
+    { plate: '川A8H458', reason: 'unpaid tolls', priority: 4 },
+    { plate: '渝A8H458', reason: 'armed suspect', priority: 1 },
+  ]);
+  assert.equal(hotlist.lookup('?A8H458', 0)?.entry.plate, '渝A8H458');
+  assert.equal(hotlist.lookup('川A8H458', 0)?.entry.plate, '川A8H458', 'an exact match beats a more urgent tolerant one');
+});
+
+test('hotlist – expired entries never match', () => {
+  const hotlist = new Hotlist([{ plate: '川A8H458', reason: 'stolen vehicle', priority: 1, expiresAtMs: 10_000 }]);
+  assert.equal(hotlist.lookup('川A8H458', 9_999)?.kind, 'exact');
+  assert.equal(hotlist.lookup('川A8H458', 10_000), null);
+  assert.equal(hotlist.lookup('?A8H458', 10_001), null);
+  assert.equal(hotlist.match('川A8H458', 10_001), null);
+});
+
+test('hotlist – CSV import reports rejected lines', () => {
+  const csv = [
+    'plate,reason,priority,expires',
+    '川A8H458,stolen vehicle,1,2099-12-31T23:59:59+08:00',
+    '京EA5331,unpaid tolls,3,',
+    '沪B12345,no priority',
+    '粤B88888,bad expiry,2,2099-12-31',
+    '苏E12345,already over,2,2001-01-01T00:00:00Z',
+    '川a 8h458,again,2',
+    '"浙A11111,open quote,1',
+    '闽D22222,"reason, with comma",9',
+  ].join('\n');
+  const report = parseHotlistCsvReport(csv, { nowMs: Date.parse('2026-01-01T00:00:00Z') });
+  assert.deepEqual(report.entries, [
+    { plate: '川A8H458', reason: 'stolen vehicle', priority: 1, expiresAtMs: Date.parse('2099-12-31T15:59:59Z') },
+    { plate: '京EA5331', reason: 'unpaid tolls', priority: 3 },
+  ]);
+  assert.deepEqual(report.rejected.map((line) => [line.line, line.code]), [
+    [4, 'HOTLIST_INVALID_ROW'],
+    [5, 'HOTLIST_INVALID_EXPIRY'],
+    [6, 'HOTLIST_INVALID_EXPIRY'],
+    [7, 'HOTLIST_DUPLICATE_PLATE'],
+    [8, 'HOTLIST_INVALID_ROW'],
+    [9, 'HOTLIST_INVALID_ROW'],
+  ]);
+  assert.match(report.rejected[1]!.reason, /expires should be an ISO 8601 time with an offset/);
+  assert.match(report.rejected[2]!.reason, /already past/);
+  assert.match(report.rejected[3]!.reason, /line 7: plate repeats line 2/);
+  for (const line of report.rejected) assert.ok(!/[沪粤苏浙闽]/.test(line.reason), `line ${line.line}: reasons must not contain plate text`);
 });

@@ -1,8 +1,9 @@
-// Plate hotlist: loading entries from a JSON or CSV file and exact lookup on normalised plate text.
-// Matching events against it and raising hits is the central service's job.
+// Plate hotlist: loading entries from a JSON or CSV file, and lookup on normalised plate text, exact
+// or tolerant of OCR confusions (see plate-tolerance.ts). Raising hits is the central service's job.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { foldConfusions, provinceFreeCandidates, provinceFreeKey } from './plate-tolerance.js';
 
 /** Priority of a hotlist entry: 1 is the most urgent, 5 the least. */
 export const HotlistPrioritySchema = z
@@ -16,9 +17,17 @@ export interface HotlistEntry {
   plate: string;
   reason: string;
   priority: number;
+  /** Central clock, ms since the epoch, after which the entry no longer matches; absent or null for no expiry. */
+  expiresAtMs?: number | null;
 }
 
-export type HotlistErrorCode = 'HOTLIST_READ_FAILED' | 'HOTLIST_INVALID_ROW' | 'HOTLIST_DUPLICATE_PLATE' | 'HOTLIST_INVALID_JSON';
+/** A hotlist entry found for a plate read, and whether the read equals it or only resembles it. */
+export interface PlateMatch {
+  entry: HotlistEntry;
+  kind: 'exact' | 'tolerant';
+}
+
+export type HotlistErrorCode = 'HOTLIST_READ_FAILED' | 'HOTLIST_INVALID_ROW' | 'HOTLIST_DUPLICATE_PLATE' | 'HOTLIST_INVALID_JSON' | 'HOTLIST_INVALID_EXPIRY';
 
 export class HotlistError extends Error {
   override readonly name = 'HotlistError';
@@ -42,15 +51,18 @@ export function normalisePlateText(text: string): string {
     .replace(/[\s.\u00B7\u30FB\-\u2010-\u2015]/g, '');
 }
 
-const EntryInputSchema = z.strictObject({
+export const EntryInputSchema = z.strictObject({
   plate: z.string({ error: 'should be text' }).min(1, 'should not be empty').max(32, 'should be at most 32 characters'),
   reason: z.string({ error: 'should be text' }).min(1, 'should not be empty').max(200, 'should be at most 200 characters'),
   priority: HotlistPrioritySchema,
+  expiresAtMs: z.number({ error: 'should be ms since the epoch' }).finite().nonnegative().nullable().optional(),
 });
 
-/** Plate hotlist with exact lookup on normalised text. */
+/** Plate hotlist with exact and tolerant lookup on normalised text. */
 export class Hotlist {
   private readonly byPlate: ReadonlyMap<string, HotlistEntry>;
+  private readonly byFolded = new Map<string, HotlistEntry[]>();
+  private readonly byProvinceFree = new Map<string, HotlistEntry[]>();
 
   constructor(entries: readonly HotlistEntry[]) {
     const byPlate = new Map<string, HotlistEntry>();
@@ -59,7 +71,11 @@ export class Hotlist {
       if (byPlate.has(plate)) {
         throw new HotlistError('HOTLIST_DUPLICATE_PLATE', `hotlist entry ${index} repeats an earlier plate after normalisation; keep one entry per plate`);
       }
-      byPlate.set(plate, { ...entry, plate });
+      const normalised = { ...entry, plate };
+      byPlate.set(plate, normalised);
+      appendTo(this.byFolded, foldConfusions(plate), normalised);
+      const provinceFree = provinceFreeKey(plate);
+      if (provinceFree !== null) appendTo(this.byProvinceFree, provinceFree, normalised);
     });
     this.byPlate = byPlate;
   }
@@ -68,10 +84,50 @@ export class Hotlist {
     return this.byPlate.size;
   }
 
-  /** Returns the entry whose normalised plate equals the normalised text, or null. */
-  match(plateText: string): HotlistEntry | null {
-    return this.byPlate.get(normalisePlateText(plateText)) ?? null;
+  /** Returns every entry, expired ones included. */
+  entries(): HotlistEntry[] {
+    return [...this.byPlate.values()];
   }
+
+  /** Returns the unexpired entry whose normalised plate equals the normalised text, or null. */
+  match(plateText: string, nowMs = Date.now()): HotlistEntry | null {
+    const entry = this.byPlate.get(normalisePlateText(plateText));
+    return entry !== undefined && isActive(entry, nowMs) ? entry : null;
+  }
+
+  /**
+   * Finds the entry for a plate read: an exact match first, otherwise a tolerant one that allows the
+   * OCR confusions of plate-tolerance.ts and an unreadable or missing province character. Among
+   * several tolerant candidates the most urgent (lowest priority number) wins. Expired entries never match.
+   */
+  lookup(plateText: string, nowMs = Date.now()): PlateMatch | null {
+    const read = normalisePlateText(plateText);
+    const exact = this.match(read, nowMs);
+    if (exact !== null) return { entry: exact, kind: 'exact' };
+
+    const candidates = [...(this.byFolded.get(foldConfusions(read)) ?? [])];
+    for (const key of provinceFreeCandidates(read)) candidates.push(...(this.byProvinceFree.get(key) ?? []));
+    const best = mostUrgent(candidates.filter((entry) => isActive(entry, nowMs)));
+    return best === null ? null : { entry: best, kind: 'tolerant' };
+  }
+}
+
+function appendTo(map: Map<string, HotlistEntry[]>, key: string, entry: HotlistEntry): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [entry]);
+  else list.push(entry);
+}
+
+function isActive(entry: HotlistEntry, nowMs: number): boolean {
+  return entry.expiresAtMs === undefined || entry.expiresAtMs === null || entry.expiresAtMs > nowMs;
+}
+
+function mostUrgent(entries: readonly HotlistEntry[]): HotlistEntry | null {
+  let best: HotlistEntry | null = null;
+  for (const entry of entries) {
+    if (best === null || entry.priority < best.priority || (entry.priority === best.priority && entry.plate < best.plate)) best = entry;
+  }
+  return best;
 }
 
 /** Loads a hotlist from a `.json` file (array of entries) or a `.csv` file (`plate,reason,priority`). */
@@ -116,40 +172,91 @@ export function parseHotlistEntries(items: readonly unknown[], source = 'hotlist
   return rejectDuplicates(entries, (index) => `entry ${index}`, source);
 }
 
-/**
- * Parses CSV with columns `plate,reason,priority`. A first line equal to that header is skipped,
- * blank lines are ignored, and fields may be double-quoted (with `""` for a quote) so a reason can
- * contain commas. Quoted fields cannot span lines. Errors name the 1-based line number.
- */
-export function parseHotlistCsv(text: string, source = 'hotlist'): HotlistEntry[] {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const entries: HotlistEntry[] = [];
-  const lineNumbers: number[] = [];
+/** One CSV line that an import rejected, with the reason; reasons never contain the plate text. */
+export interface RejectedLine {
+  /** 1-based line number in the file. */
+  line: number;
+  code: HotlistErrorCode;
+  reason: string;
+}
 
-  lines.forEach((line, index) => {
+export interface HotlistCsvReport {
+  entries: HotlistEntry[];
+  rejected: RejectedLine[];
+}
+
+const CSV_HEADERS = new Set(['plate,reason,priority', 'plate,reason,priority,expires']);
+
+/**
+ * Parses CSV with columns `plate,reason,priority[,expires]` and reports every line it rejects
+ * instead of stopping at the first. A first line equal to a header is skipped, blank lines are
+ * ignored, and fields may be double-quoted (with `""` for a quote) so a reason can contain commas.
+ * Quoted fields cannot span lines. `expires` is empty or an ISO 8601 time with an offset; with nowMs,
+ * an entry that has already expired is rejected. A plate repeating an earlier line is rejected.
+ */
+export function parseHotlistCsvReport(text: string, options: { source?: string; nowMs?: number } = {}): HotlistCsvReport {
+  const source = options.source ?? 'hotlist';
+  const entries: HotlistEntry[] = [];
+  const rejected: RejectedLine[] = [];
+  const firstLineOfPlate = new Map<string, number>();
+
+  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, index) => {
     const lineNumber = index + 1;
     if (line.trim() === '') return;
     const where = `${source} line ${lineNumber}`;
-    const fields = splitCsvLine(line, where);
-    if (index === 0 && fields.map((field) => field.trim().toLowerCase()).join(',') === 'plate,reason,priority') return;
-    entries.push(csvFieldsToEntry(fields, where));
-    lineNumbers.push(lineNumber);
+    try {
+      const fields = splitCsvLine(line, where);
+      if (index === 0 && CSV_HEADERS.has(fields.map((field) => field.trim().toLowerCase()).join(','))) return;
+      const entry = csvFieldsToEntry(fields, where, options.nowMs);
+      const earlier = firstLineOfPlate.get(entry.plate);
+      if (earlier !== undefined) {
+        throw new HotlistError('HOTLIST_DUPLICATE_PLATE', `${where}: plate repeats line ${earlier}; keep one entry per plate`);
+      }
+      firstLineOfPlate.set(entry.plate, lineNumber);
+      entries.push(entry);
+    } catch (error) {
+      if (!(error instanceof HotlistError)) throw error;
+      rejected.push({ line: lineNumber, code: error.code, reason: error.message });
+    }
   });
-
-  return rejectDuplicates(entries, (index) => `line ${lineNumbers[index]}`, source);
+  return { entries, rejected };
 }
 
-function csvFieldsToEntry(fields: string[], where: string): HotlistEntry {
-  if (fields.length !== 3) {
-    throw new HotlistError('HOTLIST_INVALID_ROW', `${where}: should have 3 fields (plate,reason,priority), instead got ${fields.length}`);
+/** Parses a hotlist CSV (see parseHotlistCsvReport) and throws for the first rejected line. */
+export function parseHotlistCsv(text: string, source = 'hotlist'): HotlistEntry[] {
+  const report = parseHotlistCsvReport(text, { source });
+  const [first] = report.rejected;
+  if (first !== undefined) throw new HotlistError(first.code, first.reason);
+  return report.entries;
+}
+
+function csvFieldsToEntry(fields: string[], where: string, nowMs: number | undefined): HotlistEntry {
+  if (fields.length !== 3 && fields.length !== 4) {
+    throw new HotlistError('HOTLIST_INVALID_ROW', `${where}: should have 3 or 4 fields (plate,reason,priority[,expires]), instead got ${fields.length}`);
   }
-  const [plate, reason, priorityText] = fields.map((field) => field.trim()) as [string, string, string];
+  const [plate, reason, priorityText, expiresText = ''] = fields.map((field) => field.trim()) as [string, string, string, string?];
   const priority = /^\d+$/.test(priorityText) ? Number(priorityText) : Number.NaN;
-  const parsed = EntryInputSchema.safeParse({ plate, reason, priority });
+  const expiresAtMs = parseExpiry(expiresText, where, nowMs);
+  const parsed = EntryInputSchema.safeParse({ plate, reason, priority, expiresAtMs });
   if (!parsed.success) {
     throw new HotlistError('HOTLIST_INVALID_ROW', `${where}: ${describeIssues(parsed.error)}`);
   }
   return toEntry(parsed.data, where);
+}
+
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Parses an expiry column: empty for none, otherwise an ISO 8601 time with an explicit offset. */
+function parseExpiry(text: string, where: string, nowMs: number | undefined): number | null {
+  if (text === '') return null;
+  const expiresAtMs = ISO_WITH_OFFSET.test(text) ? Date.parse(text) : Number.NaN;
+  if (!Number.isFinite(expiresAtMs)) {
+    throw new HotlistError('HOTLIST_INVALID_EXPIRY', `${where}: expires should be an ISO 8601 time with an offset, such as 2026-12-31T23:59:59+08:00, instead got ${JSON.stringify(text.slice(0, 40))}`);
+  }
+  if (nowMs !== undefined && expiresAtMs <= nowMs) {
+    throw new HotlistError('HOTLIST_INVALID_EXPIRY', `${where}: expires ${text} is already past; remove the line or give a later time`);
+  }
+  return expiresAtMs;
 }
 
 /** Splits one CSV line into fields, honouring double quotes. */
@@ -188,7 +295,9 @@ function toEntry(input: z.infer<typeof EntryInputSchema>, where: string): Hotlis
   if (plate.length < 2 || plate.length > 16) {
     throw new HotlistError('HOTLIST_INVALID_ROW', `${where}: plate should have 2-16 characters after removing spaces, dots and hyphens, instead got ${plate.length}`);
   }
-  return { plate, reason: input.reason, priority: input.priority };
+  const entry: HotlistEntry = { plate, reason: input.reason, priority: input.priority };
+  if (input.expiresAtMs !== undefined && input.expiresAtMs !== null) entry.expiresAtMs = input.expiresAtMs;
+  return entry;
 }
 
 function rejectDuplicates(entries: HotlistEntry[], describe: (index: number) => string, source: string): HotlistEntry[] {
