@@ -142,7 +142,7 @@ test('guard – cross-site Origin is rejected', async () => {
   assert.equal(sameSite.statusCode, 200);
 });
 
-test('roles – operator is refused supervisor and admin routes', async () => {
+test('roles – operator denied supervisor routes', async () => {
   const session = await login(names.operator, PASSWORDS.operator);
   for (const url of ['/api/audit', '/api/users', '/api/hotlist', '/api/watchlist']) {
     const response = await get(session, url);

@@ -1,5 +1,5 @@
 // Creates the first administrator, from the environment at start-up or from the one-time CLI.
-// There is no built-in account and no default password: without one of these, nobody can log in.
+// There is no built-in account and no default password, so until one of them runs, no user can log in.
 import type { Logger } from '../../common/log.js';
 import type { CentralStore } from '../store/store.js';
 import { hashPassword } from './password.js';
@@ -22,8 +22,8 @@ export class InitialAdminError extends Error {
 type UserMethods = Pick<CentralStore, 'listUsers' | 'createUser' | 'appendAudit'>;
 
 /**
- * Creates an administrator when the store has none; rejects with ADMIN_EXISTS otherwise, so the
- * command cannot be used to add a second administrator behind the others' backs.
+ * Creates an administrator when the store has none, and rejects with ADMIN_EXISTS otherwise. The
+ * command therefore cannot add a second administrator without the existing ones knowing.
  */
 export async function createInitialAdministrator(store: UserMethods, username: string, password: string, options: { clock?: () => number; origin: string }): Promise<void> {
   if (!USERNAME_PATTERN.test(username)) {

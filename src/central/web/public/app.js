@@ -1,6 +1,6 @@
 // Browser script of the command centre: login, live hits over WebSocket, decisions, fleet status,
-// search, audit log, users and lists. Plain ES module without a build step; all operator-facing
-// text comes from the message catalogue of the chosen language, and data is inserted as text only.
+// search, audit log, users and lists. It is a plain ES module without a build step. All
+// operator-facing text comes from the chosen language's message catalogue, and data goes in as text only.
 
 const LANGUAGE_KEY = 'patrol.language';
 const DEFAULT_LANGUAGE = 'zh-CN';
