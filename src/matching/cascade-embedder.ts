@@ -2,7 +2,7 @@
 // Detection, alignment, quality and the embedding model belong to src/vision.
 import type { Logger } from '../common/log.js';
 import { Cascade } from '../vision/cascade.js';
-import { decodeImageFile } from '../vision/image.js';
+import { decodeImageBuffer, decodeImageFile, type RgbImage } from '../vision/image.js';
 import type { EmbeddedFace, FaceEmbedder } from './enrolment.js';
 
 export class CascadeFaceEmbedder implements FaceEmbedder {
@@ -18,7 +18,14 @@ export class CascadeFaceEmbedder implements FaceEmbedder {
   }
 
   async embedFacesInFile(filePath: string): Promise<EmbeddedFace[]> {
-    const image = await decodeImageFile(filePath);
+    return this.embedFaces(await decodeImageFile(filePath));
+  }
+
+  async embedFacesInImage(encoded: Uint8Array): Promise<EmbeddedFace[]> {
+    return this.embedFaces(await decodeImageBuffer(encoded));
+  }
+
+  private async embedFaces(image: RgbImage): Promise<EmbeddedFace[]> {
     const analysis = await this.cascade.analyze(image, { objects: false, plates: false, faces: true, embed: true });
     const faces: EmbeddedFace[] = [];
     for (const face of analysis.faces) {

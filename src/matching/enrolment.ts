@@ -12,9 +12,11 @@ export interface EmbeddedFace {
   box: BoxXyxyPx;
 }
 
-/** Finds the faces in an image file and embeds each of them. */
+/** Finds the faces in an image and embeds each of them. */
 export interface FaceEmbedder {
   embedFacesInFile(filePath: string): Promise<EmbeddedFace[]>;
+  /** Same for an encoded JPEG or PNG in memory, such as an uploaded photo. */
+  embedFacesInImage?(encoded: Uint8Array): Promise<EmbeddedFace[]>;
 }
 
 export interface EnrolmentRequest {
@@ -26,7 +28,7 @@ export interface EnrolmentRequest {
 /** Default minimum face quality accepted for enrolment. */
 export const DEFAULT_MIN_ENROLMENT_QUALITY = 0.5;
 
-export type EnrolmentErrorCode = 'ENROL_NO_PHOTOS' | 'ENROL_PHOTO_FAILED' | 'ENROL_NO_FACE' | 'ENROL_LOW_QUALITY';
+export type EnrolmentErrorCode = 'ENROL_NO_PHOTOS' | 'ENROL_PHOTO_FAILED' | 'ENROL_NO_FACE' | 'ENROL_LOW_QUALITY' | 'ENROL_NO_USABLE_PHOTO' | 'ENROL_UNSUPPORTED';
 
 export class EnrolmentError extends Error {
   override readonly name = 'EnrolmentError';
@@ -92,4 +94,61 @@ export async function enrolSubject(
 
 function boxAreaPx(box: BoxXyxyPx): number {
   return Math.max(0, box[2] - box[0]) * Math.max(0, box[3] - box[1]);
+}
+
+/** A photo to enrol from: a file path or encoded image bytes, with a name for the report. */
+export type EnrolmentPhoto = { name: string; filePath: string } | { name: string; encoded: Uint8Array };
+
+/** What enrolment made of one photo. */
+export type PhotoOutcome =
+  | { name: string; ok: true; quality: number }
+  | { name: string; ok: false; code: 'ENROL_PHOTO_FAILED' | 'ENROL_NO_FACE' | 'ENROL_LOW_QUALITY'; reason: string };
+
+export interface EnrolmentReport {
+  /** One embedding per usable photo, in photo order. */
+  embeddings: Float32Array[];
+  photos: PhotoOutcome[];
+}
+
+/**
+ * Enrols from every usable photo and reports why each other photo was rejected. Unlike
+ * enrolSubject, a subject with some unusable photos is still enrolled; it is rejected with
+ * ENROL_NO_USABLE_PHOTO, naming each photo's reason, only when no photo has a usable face.
+ */
+export async function enrolFromPhotos(photos: readonly EnrolmentPhoto[], embedder: FaceEmbedder, options: { minQuality?: number } = {}): Promise<EnrolmentReport> {
+  const minQuality = options.minQuality ?? DEFAULT_MIN_ENROLMENT_QUALITY;
+  if (photos.length === 0) throw new EnrolmentError('ENROL_NO_PHOTOS', 'no photos were given; give at least one photo with a sharp, frontal face');
+
+  const report: EnrolmentReport = { embeddings: [], photos: [] };
+  for (const photo of photos) {
+    let faces: EmbeddedFace[];
+    try {
+      faces = await embedPhoto(photo, embedder);
+    } catch (error) {
+      if (error instanceof EnrolmentError && error.code === 'ENROL_UNSUPPORTED') throw error;
+      report.photos.push({ name: photo.name, ok: false, code: 'ENROL_PHOTO_FAILED', reason: `could not be analysed: ${(error as Error).message}` });
+      continue;
+    }
+    const selection = selectEnrolmentFace(faces, minQuality);
+    if (!selection.ok) {
+      report.photos.push({ name: photo.name, ok: false, code: selection.code, reason: selection.reason });
+      continue;
+    }
+    report.embeddings.push(selection.face.embedding);
+    report.photos.push({ name: photo.name, ok: true, quality: selection.face.quality });
+  }
+
+  if (report.embeddings.length === 0) {
+    const reasons = report.photos.map((outcome) => `${outcome.name}: ${outcome.ok ? 'usable' : outcome.reason}`).join('; ');
+    throw new EnrolmentError('ENROL_NO_USABLE_PHOTO', `no photo has a usable face (${reasons}); use sharp, frontal photos`);
+  }
+  return report;
+}
+
+function embedPhoto(photo: EnrolmentPhoto, embedder: FaceEmbedder): Promise<EmbeddedFace[]> {
+  if ('filePath' in photo) return embedder.embedFacesInFile(photo.filePath);
+  if (embedder.embedFacesInImage === undefined) {
+    throw new EnrolmentError('ENROL_UNSUPPORTED', 'this face embedder reads files only; save the photo to a file or use CascadeFaceEmbedder');
+  }
+  return embedder.embedFacesInImage(photo.encoded);
 }

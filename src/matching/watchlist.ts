@@ -24,7 +24,8 @@ export type WatchlistErrorCode =
   | 'WATCHLIST_DUPLICATE_SUBJECT'
   | 'WATCHLIST_EMPTY_SUBJECT'
   | 'WATCHLIST_DIMENSION_MISMATCH'
-  | 'WATCHLIST_ZERO_EMBEDDING';
+  | 'WATCHLIST_ZERO_EMBEDDING'
+  | 'WATCHLIST_UNKNOWN_LIST';
 
 export class WatchlistError extends Error {
   override readonly name = 'WatchlistError';
@@ -119,7 +120,7 @@ export class Watchlist {
 }
 
 /** Returns an L2-normalised copy, or null for a zero vector. */
-function toUnitVector(vector: ArrayLike<number>): Float32Array | null {
+export function toUnitVector(vector: ArrayLike<number>): Float32Array | null {
   let sumOfSquares = 0;
   for (let i = 0; i < vector.length; i++) sumOfSquares += vector[i]! * vector[i]!;
   const norm = Math.sqrt(sumOfSquares);
