@@ -6,6 +6,8 @@ const LANGUAGE_KEY = 'patrol.language';
 const DEFAULT_LANGUAGE = 'zh-CN';
 const FLEET_REFRESH_MS = 5000;
 const RECONNECT_MAX_MS = 10000;
+/** Hits kept on the live view; older ones drop off the end and stay searchable. */
+const MAX_HITS_SHOWN = 200;
 const ROLES = ['operator', 'supervisor', 'administrator'];
 /** Permission each view needs; the server enforces the same on every API route. */
 const VIEW_PERMISSION = {
@@ -272,6 +274,7 @@ function receiveLive(message) {
 function upsertHit(hit) {
   if (!state.hits.has(hit.hitId)) state.hitOrder.unshift(hit.hitId);
   state.hits.set(hit.hitId, hit);
+  while (state.hitOrder.length > MAX_HITS_SHOWN) state.hits.delete(state.hitOrder.pop());
 }
 
 function renderHits() {
