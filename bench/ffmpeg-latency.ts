@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { summarize, type Summary } from '../src/common/stats.js';
 import { buildReaderArgs } from '../src/video/ffmpeg-args.js';
 import { RawFrameSplitter } from '../src/video/frame-splitter.js';
-import { splitAccessUnits } from './annexb.js';
+import { splitAccessUnits } from '../src/video/annexb.js';
 
 /** H.264 NAL unit type 9 with primary_pic_type 7 (any slice type). */
 const ACCESS_UNIT_DELIMITER = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);

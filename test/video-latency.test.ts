@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { buildClipEncodeArgs, buildReaderArgs } from '../src/video/ffmpeg-args.js';
 import { runFfmpeg } from '../src/video/ffmpeg-run.js';
 import { RawFrameSplitter } from '../src/video/frame-splitter.js';
+import { splitAccessUnits } from '../src/video/annexb.js';
 
 const INPUT_FPS = 25;
 const FRAME_COUNT = 150;
@@ -24,31 +25,6 @@ const MARKER_SOURCE =
   'testsrc2=size=1280x720:rate=25,drawbox=x=0:y=0:w=1280:h=40:color=black:t=fill[bg];' +
   'color=c=white:size=40x40:rate=25[square];' +
   `[bg][square]overlay=x='mod(n\\,${MARKER_PLACES})*40':y=0:eval=frame:shortest=1`;
-
-/** Splits an Annex-B stream into access units: a new one starts at a first slice or a parameter set after a slice. */
-function splitAccessUnits(stream: Buffer): Buffer[] {
-  const units: Buffer[] = [];
-  let unitStart = 0;
-  let unitHasSlice = false;
-  for (let i = 0; i + 4 < stream.length; i++) {
-    if (stream[i] !== 0 || stream[i + 1] !== 0 || stream[i + 2] !== 1) continue;
-    const nalType = stream[i + 3]! & 0x1f;
-    const isSlice = nalType === 1 || nalType === 5;
-    // first_mb_in_slice is coded as ue(v), whose first bit is 1 only for the value 0, and 0 marks
-    // the first slice of a new picture.
-    const startsPicture = isSlice && (stream[i + 4]! & 0x80) !== 0;
-    const startCodeAt = i > 0 && stream[i - 1] === 0 ? i - 1 : i;
-    if (unitHasSlice && (startsPicture || (!isSlice && nalType >= 6 && nalType <= 9))) {
-      units.push(stream.subarray(unitStart, startCodeAt));
-      unitStart = startCodeAt;
-      unitHasSlice = false;
-    }
-    if (isSlice) unitHasSlice = true;
-    i += 2;
-  }
-  units.push(stream.subarray(unitStart));
-  return units;
-}
 
 /** Returns the marker place (0-31) shown in each frame of the clip, decoded by ffmpeg. */
 function calibrateMarkers(clipPath: string): number[] {
@@ -80,7 +56,7 @@ function markerPlace(rgb: Buffer): number {
  * Writes the frames to ffmpeg at 25 fps and returns each output frame's latency in ms: the time
  * from writing its input frame to receiving its last byte. The first two outputs (start-up) are left out.
  */
-async function measureLatenciesMs(args: readonly string[], units: Buffer[], places: number[]): Promise<number[]> {
+async function measureLatenciesMs(args: readonly string[], units: Uint8Array[], places: number[]): Promise<number[]> {
   const child = spawn('ffmpeg', [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
