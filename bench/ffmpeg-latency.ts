@@ -1,4 +1,4 @@
-// Benchmark section: how long the reader's ffmpeg holds a frame (decode, select, scale, RGB out).
+// Benchmark section: how long the reader's ffmpeg delays a frame (decode, select, scale, RGB out).
 // The clip is written to ffmpeg's stdin one access unit at a time at its own frame rate, and each
 // decoded frame's arrival is compared with the time its access unit was written.
 import { spawn } from 'node:child_process';
@@ -45,7 +45,7 @@ export async function measureFfmpegLatency(options: FfmpegLatencyOptions): Promi
   for (let k = 0; k < options.frames; k++) {
     const due = startMs + k * periodMs;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
-    // Repeating the clip restarts at its first unit, which holds the parameter sets and a keyframe.
+    // Repeating the clip restarts at its first unit, which contains the parameter sets and a keyframe.
     writtenAtMs.push(performance.now());
     // A trailing access-unit delimiter ends the unit at once; without it ffmpeg's H.264 parser waits
     // for the next unit's start code, one frame period later. RTP's marker bit does the same over RTSP.
@@ -53,7 +53,7 @@ export async function measureFfmpegLatency(options: FfmpegLatencyOptions): Promi
   }
   child.stdin.end();
   await exited;
-  // ffmpeg holds the first frames until it has read its probe size (32 KiB), so the first two seconds are
+  // ffmpeg delays the first frames until it has read its probe size (32 KiB), so the first two seconds are
   // reported as start-up. The last frames come out only at end of input, so they are left out.
   const warmUpFrames = Math.ceil(2 * options.clipFps);
   return {

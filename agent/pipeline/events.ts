@@ -7,7 +7,7 @@ import { EVENT_SCHEMA_VERSION, type Evidence, type PatrolEvent } from '../../src
 import { eventTopic } from '../../src/protocol/topics.js';
 import type { Outbox } from '../uplink/outbox.js';
 
-/** Longest side of an evidence crop, in pixels; keeps each event well under the MQTT size cap. */
+/** Maximum side of an evidence crop in pixels, which keeps each event well under the MQTT size cap. */
 const EVIDENCE_MAX_SIDE_PX = 240;
 const EVIDENCE_JPEG_QUALITY = 80;
 

@@ -1,6 +1,6 @@
 // Sends the outbox to the broker in sequence order with QoS 1 and deletes each event only after its
 // PUBACK. While the link is down nothing is handed to the MQTT client, so memory stays bounded and
-// the outbox alone holds the backlog.
+// the outbox alone keeps the backlog.
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../../src/common/log.js';
 import type { Outbox } from './outbox.js';
@@ -69,7 +69,7 @@ export class Publisher {
   private onPublished(seq: number, error: Error | undefined): void {
     this.inFlight.delete(seq);
     if (error) {
-      // The event stays in the outbox; lowering the mark makes the next pump send it again, and the
+      // The event stays in the outbox. Lowering the mark makes the next pump send it again, and the
       // central side drops a duplicate by car id and sequence number.
       this.dispatchedUpTo = Math.min(this.dispatchedUpTo, seq - 1);
       this.options.logger.warn({ seq, err: error.message }, 'publish failed; event stays in the outbox');

@@ -29,7 +29,7 @@ export function compareHits(report: DemoReport): HitComparison {
   return { missing, unexpected, ok: missing.length === 0 && unexpected.length === 0 };
 }
 
-/** One line per hit, as printed when it arrives. */
+/** Formats the line printed for a hit when it arrives. */
 export function formatHit(hit: Hit): string {
   const what =
     hit.kind === 'plate'
@@ -46,7 +46,7 @@ export function latencyByStage(hits: readonly Hit[]): Record<(typeof LATENCY_STA
   return Object.fromEntries(entries) as Record<(typeof LATENCY_STAGES)[number], Summary>;
 }
 
-/** The closing summary printed after a `--once` run. */
+/** Formats the closing summary printed after a `--once` run. */
 export function formatSummary(report: DemoReport): string[] {
   const comparison = compareHits(report);
   const lines = [

@@ -39,7 +39,7 @@ export interface DemoOptions {
   hitCooldownMs?: number;
 }
 
-/** Longest wait for the cameras to deliver one pass of the clips. */
+/** Maximum wait for the cameras to deliver one pass of the clips. */
 const ONCE_TIMEOUT_MS = 120_000;
 
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
