@@ -1,5 +1,6 @@
 // Benchmark section: plate accuracy on the labelled photos and single-image latency per model.
 import path from 'node:path';
+import { pino } from 'pino';
 import { Cascade } from '../src/vision/cascade.js';
 import { decodeImageFile } from '../src/vision/image.js';
 import { measureModelLatency, measurePlateAccuracy } from '../src/vision/accuracy.js';
@@ -9,7 +10,7 @@ const LATENCY_PHOTOS = ['plates/single_blue.jpg', 'plates/double_yellow.jpg', 'f
 
 export async function benchVision(modelsDir: string, fixturesDir: string, print: (line: string) => void): Promise<void> {
   // One intra-op thread: the figure the agent gets per frame when the other core serves ffmpeg.
-  const cascade = await Cascade.load(modelsDir, { threads: 1 });
+  const cascade = await Cascade.load(modelsDir, { threads: 1, logger: pino({ level: 'warn' }, pino.destination(2)) });
   try {
     const accuracy = await measurePlateAccuracy(cascade, fixturesDir);
     print(`plate accuracy: ${accuracy.exactReads} of ${accuracy.legiblePlates} fully legible plates read exactly; ${accuracy.platesOnPlateFreePhotos} plates reported on plate-free photos`);
