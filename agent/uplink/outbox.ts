@@ -1,20 +1,55 @@
 // The SQLite outbox: every event is committed here before any send, numbered with the car's
-// monotonic sequence, and deleted only after the broker acknowledged it. Sending is the publisher's job.
+// monotonic sequence, and deleted only after the broker acknowledged it. Hits are sent first and
+// never evicted; the disk budget (disk-budget.ts) evicts non-hit evidence, then non-hit events.
+// Sending is the publisher's job.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { enforceDiskBudget, type DiskBudget, type Eviction } from './disk-budget.js';
+import { evidenceBytesOf, stripEvidence } from './evidence.js';
+
+export type { DiskBudget, Eviction } from './disk-budget.js';
 
 export interface OutboxRow {
   seq: number;
   topic: string;
   payload: Buffer;
   createdAtMs: number;
+  /** True for an event that matched a list on the car. */
+  hit: boolean;
 }
 
 export interface OutboxStats {
   depth: number;
   oldestCreatedAtMs: number | null;
   lastSeq: number;
+  /** Events waiting that matched a list on the car. */
+  hits: number;
+  /** Sum of the payload sizes waiting, evidence included. */
+  payloadBytes: number;
+  /** Base64 evidence inside the waiting payloads. */
+  evidenceBytes: number;
+}
+
+export interface AppendOptions {
+  /** A hit found on the car: sent ahead of other events, and its evidence is never evicted. */
+  hit?: boolean;
+}
+
+export interface OutboxOptions {
+  nowMs?: () => number;
+  /** Caps on what the outbox keeps; unlimited when absent. */
+  budget?: DiskBudget;
+  /** Called after each eviction pass, so the caller can log and count it. */
+  onEviction?: (eviction: Eviction) => void;
+}
+
+type Build = (seq: number, committedAtMs: number) => { topic: string; payload: Buffer };
+
+interface SizedRow {
+  seq: number;
+  payload: Buffer;
+  evidence_bytes: number;
 }
 
 const MIGRATIONS: readonly string[] = [
@@ -26,70 +61,157 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
    INSERT INTO meta (key, value) VALUES ('last_seq', 0);`,
+  // priority 1 marks a hit found on the car; evidence_bytes is what stripping its evidence frees.
+  `ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE outbox ADD COLUMN evidence_bytes INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX outbox_send_order ON outbox (priority DESC, seq);`,
 ];
 
 export class Outbox {
   private readonly db: Database.Database;
+  private readonly nowMs: () => number;
+  private readonly budget: DiskBudget | null;
+  private readonly onEviction: ((eviction: Eviction) => void) | null;
   private readonly nextSeqStmt: Database.Statement<[], { value: number }>;
-  private readonly insertStmt: Database.Statement<[number, string, Buffer, number]>;
-  private readonly deleteStmt: Database.Statement<[number]>;
-  private readonly peekStmt: Database.Statement<[number, number], { seq: number; topic: string; payload: Buffer; created_ms: number }>;
-  private readonly appendTx: (build: (seq: number, committedAtMs: number) => { topic: string; payload: Buffer }) => number;
+  private readonly insertStmt: Database.Statement<[number, string, Buffer, number, number, number]>;
+  private readonly deleteStmt: Database.Statement<[number], { bytes: number; evidence_bytes: number }>;
+  private readonly peekStmt: Database.Statement<[number, number], { seq: number; topic: string; payload: Buffer; created_ms: number; priority: number }>;
+  private readonly sendOrderStmt: Database.Statement<[string, number], { seq: number; topic: string; payload: Buffer; created_ms: number; priority: number }>;
+  private readonly appendTx: (build: Build, hit: boolean) => number;
+  private payloadBytes = 0;
+  private evidenceBytes = 0;
 
-  constructor(file: string, private readonly nowMs: () => number = Date.now) {
+  constructor(file: string, options: OutboxOptions | (() => number) = {}) {
+    const resolved: OutboxOptions = typeof options === 'function' ? { nowMs: options } : options;
+    this.nowMs = resolved.nowMs ?? Date.now;
+    this.budget = resolved.budget ?? null;
+    this.onEviction = resolved.onEviction ?? null;
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // FULL makes each commit durable across a power cut, which a car's 12 V supply does not rule out.
     this.db.pragma('synchronous = FULL');
     this.migrate();
+
     this.nextSeqStmt = this.db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'last_seq' RETURNING value");
-    this.insertStmt = this.db.prepare('INSERT INTO outbox (seq, topic, payload, created_ms) VALUES (?, ?, ?, ?)');
-    this.deleteStmt = this.db.prepare('DELETE FROM outbox WHERE seq = ?');
-    this.peekStmt = this.db.prepare('SELECT seq, topic, payload, created_ms FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
-    this.appendTx = this.db.transaction((build) => {
+    this.insertStmt = this.db.prepare('INSERT INTO outbox (seq, topic, payload, created_ms, priority, evidence_bytes) VALUES (?, ?, ?, ?, ?, ?)');
+    this.deleteStmt = this.db.prepare('DELETE FROM outbox WHERE seq = ? RETURNING length(payload) AS bytes, evidence_bytes');
+    this.peekStmt = this.db.prepare('SELECT seq, topic, payload, created_ms, priority FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.sendOrderStmt = this.db.prepare(
+      'SELECT seq, topic, payload, created_ms, priority FROM outbox WHERE seq NOT IN (SELECT value FROM json_each(?)) ORDER BY priority DESC, seq LIMIT ?',
+    );
+    this.appendTx = this.db.transaction((build: Build, hit: boolean) => {
       const seq = this.nextSeqStmt.get()!.value;
       const committedAtMs = this.nowMs();
       const { topic, payload } = build(seq, committedAtMs);
-      this.insertStmt.run(seq, topic, payload, committedAtMs);
+      const evidenceBytes = evidenceBytesOf(payload);
+      this.insertStmt.run(seq, topic, payload, committedAtMs, hit ? 1 : 0, evidenceBytes);
+      this.payloadBytes += payload.length;
+      this.evidenceBytes += evidenceBytes;
       return seq;
     });
+    this.loadTotals();
   }
 
   /**
    * Commits one event. `build` receives the sequence number and commit time and returns the topic
-   * and payload; both land in one transaction, so a crash leaves either the whole event or nothing.
+   * and payload. Both land in one transaction, so a crash leaves either the whole event or nothing.
+   * The disk budget is enforced right after, in its own transaction.
    */
-  append(build: (seq: number, committedAtMs: number) => { topic: string; payload: Buffer }): number {
-    return this.appendTx(build);
+  append(build: Build, options: AppendOptions = {}): number {
+    const totalsBefore = { payloadBytes: this.payloadBytes, evidenceBytes: this.evidenceBytes };
+    let seq: number;
+    try {
+      seq = this.appendTx(build, options.hit === true);
+    } catch (error) {
+      // The transaction rolled back, so the running totals must too.
+      this.payloadBytes = totalsBefore.payloadBytes;
+      this.evidenceBytes = totalsBefore.evidenceBytes;
+      throw error;
+    }
+    if (this.budget !== null) this.enforceBudget(this.budget);
+    return seq;
   }
 
-  /** Returns up to `limit` unsent rows with a sequence number above `afterSeq`, oldest first. */
+  /** Returns up to `limit` waiting rows with a sequence number above `afterSeq`, oldest first. */
   peek(afterSeq: number, limit: number): OutboxRow[] {
-    return this.peekStmt.all(afterSeq, limit).map((row) => ({
-      seq: row.seq,
-      topic: row.topic,
-      payload: row.payload,
-      createdAtMs: row.created_ms,
-    }));
+    return this.peekStmt.all(afterSeq, limit).map(toRow);
   }
 
-  /** Deletes a row after the broker acknowledged it. */
+  /** Returns up to `limit` waiting rows not in `exclude`, in send order: hits first, then by sequence. */
+  nextToSend(exclude: ReadonlySet<number>, limit: number): OutboxRow[] {
+    return this.sendOrderStmt.all(JSON.stringify([...exclude]), limit).map(toRow);
+  }
+
+  /** Deletes a row after the broker acknowledged it; a row already evicted is ignored. */
   remove(seq: number): void {
-    this.deleteStmt.run(seq);
+    const removed = this.deleteStmt.get(seq);
+    if (removed === undefined) return;
+    this.payloadBytes -= removed.bytes;
+    this.evidenceBytes -= removed.evidence_bytes;
   }
 
   stats(): OutboxStats {
-    const row = this.db.prepare('SELECT COUNT(*) AS depth, MIN(created_ms) AS oldest FROM outbox').get() as {
+    const row = this.db.prepare('SELECT COUNT(*) AS depth, MIN(created_ms) AS oldest, COALESCE(SUM(priority), 0) AS hits FROM outbox').get() as {
       depth: number;
       oldest: number | null;
+      hits: number;
     };
     const last = this.db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").get() as { value: number };
-    return { depth: row.depth, oldestCreatedAtMs: row.oldest, lastSeq: last.value };
+    return {
+      depth: row.depth,
+      oldestCreatedAtMs: row.oldest,
+      lastSeq: last.value,
+      hits: row.hits,
+      payloadBytes: this.payloadBytes,
+      evidenceBytes: this.evidenceBytes,
+    };
+  }
+
+  /** Runs SQLite's integrity check; returns true when the database is consistent. */
+  checkIntegrity(): boolean {
+    return this.db.pragma('integrity_check', { simple: true }) === 'ok';
   }
 
   close(): void {
     this.db.close();
+  }
+
+  private enforceBudget(budget: DiskBudget): void {
+    const evictions = this.db.transaction(() =>
+      enforceDiskBudget(budget, {
+        totals: () => ({ payloadBytes: this.payloadBytes, evidenceBytes: this.evidenceBytes }),
+        oldestWithEvidence: (limit) => this.oldestNonHits('evidence_bytes > 0', limit),
+        oldestEvents: (limit) => this.oldestNonHits('1 = 1', limit),
+        stripEvidence: (row) => this.stripRowEvidence(row),
+        deleteEvent: (row) => this.remove(row.seq),
+      }),
+    )();
+    for (const eviction of evictions) this.onEviction?.(eviction);
+  }
+
+  private oldestNonHits(condition: string, limit: number): SizedRow[] {
+    return this.db
+      .prepare(`SELECT seq, payload, evidence_bytes FROM outbox WHERE priority = 0 AND ${condition} ORDER BY seq LIMIT ?`)
+      .all(limit) as SizedRow[];
+  }
+
+  /** Rewrites a row without its evidence; returns the bytes freed. */
+  private stripRowEvidence(row: SizedRow): number {
+    const stripped = stripEvidence(row.payload) ?? row.payload;
+    this.db.prepare('UPDATE outbox SET payload = ?, evidence_bytes = 0 WHERE seq = ?').run(stripped, row.seq);
+    this.payloadBytes -= row.payload.length - stripped.length;
+    this.evidenceBytes -= row.evidence_bytes;
+    return row.payload.length - stripped.length;
+  }
+
+  private loadTotals(): void {
+    const totals = this.db.prepare('SELECT COALESCE(SUM(length(payload)), 0) AS bytes, COALESCE(SUM(evidence_bytes), 0) AS evidence FROM outbox').get() as {
+      bytes: number;
+      evidence: number;
+    };
+    this.payloadBytes = totals.bytes;
+    this.evidenceBytes = totals.evidence;
   }
 
   private migrate(): void {
@@ -101,4 +223,8 @@ export class Outbox {
       })();
     }
   }
+}
+
+function toRow(row: { seq: number; topic: string; payload: Buffer; created_ms: number; priority: number }): OutboxRow {
+  return { seq: row.seq, topic: row.topic, payload: row.payload, createdAtMs: row.created_ms, hit: row.priority > 0 };
 }

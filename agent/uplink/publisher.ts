@@ -1,6 +1,6 @@
-// Sends the outbox to the broker in sequence order with QoS 1 and deletes each event only after its
-// PUBACK. While the link is down nothing is handed to the MQTT client, so memory stays bounded and
-// the outbox alone keeps the backlog.
+// Sends the outbox to the broker with QoS 1, hits found on the car first and the rest in sequence
+// order, and deletes each event only after its PUBACK. While the link is down nothing is handed to
+// the MQTT client, so memory stays bounded and the outbox alone keeps the backlog.
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../../src/common/log.js';
 import type { Outbox } from './outbox.js';
@@ -18,8 +18,6 @@ export interface PublisherOptions {
 
 export class Publisher {
   private readonly inFlight = new Set<number>();
-  /** Highest sequence number handed to the client in this connection. */
-  private dispatchedUpTo = 0;
   private readonly maxInFlight: number;
   private readonly nowMs: () => number;
   private stopped = false;
@@ -30,8 +28,8 @@ export class Publisher {
     this.maxInFlight = options.maxInFlight ?? 32;
     this.nowMs = options.nowMs ?? Date.now;
     options.client.on('connect', () => {
-      // Events in flight when the link dropped are resent by the client from its own store, so only
-      // the events after them are dispatched again.
+      // Events in flight when the link dropped are resent by mqtt.js from its outgoing store on
+      // reconnect (mqtt 5.x), so they stay in the in-flight set and only the others are dispatched.
       this.pump();
     });
   }
@@ -41,9 +39,9 @@ export class Publisher {
     const { client, outbox } = this.options;
     if (this.stopped || !client.connected) return;
     const room = this.maxInFlight - this.inFlight.size;
-    if (room <= 0) return;
-    for (const row of outbox.peek(this.dispatchedUpTo, room)) {
-      this.dispatchedUpTo = row.seq;
+    // A full window still lets a waiting hit through, so a hit never queues behind sightings.
+    const rows = room > 0 ? outbox.nextToSend(this.inFlight, room) : outbox.nextToSend(this.inFlight, 1).filter((row) => row.hit);
+    for (const row of rows) {
       this.inFlight.add(row.seq);
       client.publish(row.topic, row.payload, { qos: 1 }, (error) => this.onPublished(row.seq, error));
     }
@@ -69,9 +67,8 @@ export class Publisher {
   private onPublished(seq: number, error: Error | undefined): void {
     this.inFlight.delete(seq);
     if (error) {
-      // The event stays in the outbox. Lowering the mark makes the next pump send it again, and the
-      // central side drops a duplicate by car id and sequence number.
-      this.dispatchedUpTo = Math.min(this.dispatchedUpTo, seq - 1);
+      // The event stays in the outbox and the next pump sends it again. The central side drops a
+      // duplicate by car id and sequence number.
       this.options.logger.warn({ seq, err: error.message }, 'publish failed; event stays in the outbox');
       return;
     }
