@@ -31,7 +31,7 @@ function workDir(): { dir: string; cleanup: () => void } {
 
 function rawConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    broker: { url: BROKER_URL, clientId: uniqueId('central-main-test'), sessionExpirySec: 5 },
+    broker: { url: BROKER_URL, clientId: uniqueId('central-main-test'), sessionExpirySec: 5, shareGroup: uniqueId('test') },
     database: 'central.sqlite',
     hotlist: 'hotlist.csv',
     http: { port: 0 },
@@ -117,8 +117,8 @@ test('startCentral – receives events queued while it was down', async () => {
     const second = await startCentral(config, { logger: silent });
     try {
       const deadline = Date.now() + 5000;
-      while (second.store.countEvents(carId) < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.equal(second.store.countEvents(carId), 3);
+      while ((await second.store.countEvents(carId)) < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(await second.store.countEvents(carId), 3);
     } finally {
       await second.stop();
     }
@@ -168,7 +168,7 @@ test('startCentral – enrols the watchlist and raises a face hit', async (t) =>
   const publisher = await mqtt.connectAsync(BROKER_URL, { protocolVersion: 5 });
   const carId = uniqueId('test');
   try {
-    assert.equal(running.watchlist.size, 1);
+    assert.equal(running.lists.faceIndex.size, 1);
     const [face] = await embedder.embedFacesInFile(path.join(fixtures, 'faces/subject-c-2.jpg'));
     assert.ok(face, 'subject-c-2.jpg should contain a face');
 
@@ -176,7 +176,7 @@ test('startCentral – enrols the watchlist and raises a face hit', async (t) =>
     await publisher.publishAsync(eventTopic(carId), JSON.stringify(faceEvent(carId, 1, Array.from(face.embedding))), { qos: 1 });
     const raised = await hit;
     assert.equal(raised.kind, 'face');
-    assert.deepEqual(raised.matched, { subjectId: 'subject-c', label: 'subject c' });
+    assert.deepEqual(raised.matched, { subjectId: 'subject-c', listId: 'default', label: 'subject c' });
     assert.ok(raised.score >= 0.4, `score ${raised.score} should reach the threshold`);
   } finally {
     await publisher.endAsync();

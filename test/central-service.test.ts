@@ -1,5 +1,6 @@
 // Central service against the real Mosquitto on 127.0.0.1:1883 and real SQLite files: hits and their
-// latency, duplicate deliveries, malformed messages and cooldown folding. Each run uses fresh car ids.
+// latency, duplicate deliveries, malformed messages, cooldown folding, tolerant plates, status
+// messages and operator decisions. Each run uses fresh car ids and its own shared-subscription group.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,11 +15,11 @@ import sharp from 'sharp';
 import { REDACTED_PATHS } from '../src/common/log.js';
 import type { FaceEvent, PatrolEvent, PlateEvent } from '../src/protocol/event.js';
 import { HITS_TOPIC, eventTopic } from '../src/protocol/topics.js';
-import { Hotlist } from '../src/matching/hotlist.js';
-import { Watchlist } from '../src/matching/watchlist.js';
 import type { Hit } from '../src/central/hit.js';
+import { ListManager } from '../src/central/lists/list-manager.js';
 import { CentralService, type HitRepeat, type IngestedEvent, type RejectedMessage } from '../src/central/service.js';
-import { CentralStore } from '../src/central/store.js';
+import { SqliteStore } from '../src/central/store/sqlite-store.js';
+import type { CentralStore } from '../src/central/store/store.js';
 
 const BROKER_URL = process.env.VA_TEST_BROKER_URL ?? 'mqtt://127.0.0.1:1883';
 const HOT_PLATE = '川A8H458';
@@ -109,9 +110,16 @@ async function counterValue(registry: Registry, name: string, labels: Record<str
   return match?.value ?? 0;
 }
 
+interface SubjectSetup {
+  subjectId: string;
+  label: string;
+  embeddings: Float32Array[];
+}
+
 interface Harness {
   service: CentralService;
   store: CentralStore;
+  lists: ListManager;
   registry: Registry;
   publisher: MqttClient;
   logLines: string[];
@@ -123,9 +131,9 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function startHarness(options: { clock?: () => number; hitCooldownMs?: number; watchlist?: Watchlist } = {}): Promise<Harness> {
+async function startHarness(options: { clock?: () => number; hitCooldownMs?: number; subjects?: SubjectSetup[]; faceThreshold?: number } = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'central-service-'));
-  const store = new CentralStore(path.join(dir, 'central.sqlite'));
+  const store = new SqliteStore(path.join(dir, 'central.sqlite'));
   const registry = new Registry();
   const logLines: string[] = [];
   const sink = new Writable({
@@ -138,16 +146,22 @@ async function startHarness(options: { clock?: () => number; hitCooldownMs?: num
 
   const client = await mqtt.connectAsync(BROKER_URL, { protocolVersion: 5, clean: true, clientId: `central-test-${randomBytes(4).toString('hex')}` });
   const publisher = await mqtt.connectAsync(BROKER_URL, { protocolVersion: 5, clean: true });
-  const hotlist = new Hotlist([
-    { plate: HOT_PLATE, reason: 'stolen vehicle', priority: 1 },
-    { plate: OTHER_HOT_PLATE, reason: 'unpaid tolls', priority: 3 },
-  ]);
-  const watchlist = options.watchlist ?? new Watchlist();
-  const service = new CentralService({ client, store, hotlist, watchlist, logger, registry, clock: options.clock, hitCooldownMs: options.hitCooldownMs });
+  const lists = new ListManager({ store, logger, clock: options.clock });
+  await lists.syncConfig({
+    hotlist: [
+      { plate: HOT_PLATE, reason: 'stolen vehicle', priority: 1 },
+      { plate: OTHER_HOT_PLATE, reason: 'unpaid tolls', priority: 3 },
+    ],
+    faceLists: [{ listId: 'default', threshold: options.faceThreshold ?? 0.4 }],
+    subjects: (options.subjects ?? []).map((subject) => ({ ...subject, listId: 'default' })),
+  });
+  const shareGroup = `test-${randomBytes(4).toString('hex')}`;
+  const service = new CentralService({ client, store, lists, logger, registry, clock: options.clock, hitCooldownMs: options.hitCooldownMs, shareGroup });
 
   const harness: Harness = {
     service,
     store,
+    lists,
     registry,
     publisher,
     logLines,
@@ -159,10 +173,10 @@ async function startHarness(options: { clock?: () => number; hitCooldownMs?: num
       await publisher.publishAsync(topic, payload, { qos: 1, retain: publishOptions.retain ?? false });
     },
     async close() {
-      service.stop();
       await client.endAsync();
+      await service.stop();
       await publisher.endAsync();
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -207,7 +221,7 @@ test('service – raises one hit for a hotlisted plate', async () => {
     assert.equal(hit.kind, 'plate');
     assert.equal(hit.seq, 2);
     assert.equal(hit.cameraId, 'cam1-front');
-    assert.deepEqual(hit.matched, { plate: HOT_PLATE, reason: 'stolen vehicle', priority: 1 });
+    assert.deepEqual(hit.matched, { plate: HOT_PLATE, readPlate: HOT_PLATE, reason: 'stolen vehicle', priority: 1 });
     assert.equal(hit.matchKind, 'exact');
     assert.equal(hit.score, 1);
     assert.deepEqual(hit.evidence, hot.evidence);
@@ -225,12 +239,12 @@ test('service – raises one hit for a hotlisted plate', async () => {
     assert.equal(hit.latency.frameToHitMs, hit.hitAtMs - hot.frameReceivedAtMs);
 
     assert.deepEqual(published[0], hit, 'the published hit should equal the emitted one');
-    const stored = harness.store.getHit(hit.hitId);
+    const stored = await harness.store.getHit(hit.hitId);
     assert.ok(stored);
     assert.equal(stored.repeatCount, 0);
     assert.deepEqual(stored.latency, hit.latency);
     assert.equal(await counterValue(harness.registry, 'patrol_central_hits_total', { kind: 'plate' }), 1);
-    assert.equal(harness.store.countEvents(carId), 2);
+    assert.equal(await harness.store.countEvents(carId), 2);
   } finally {
     await hitListener.endAsync();
     await harness.close();
@@ -275,11 +289,11 @@ test('service – stores a duplicate delivery once', async () => {
     await waitUntil(() => ingestedFor(harness, carId).length === 2, 'both deliveries to be ingested');
 
     assert.deepEqual(ingestedFor(harness, carId).map((ingested) => ingested.duplicate), [false, true]);
-    assert.equal(harness.store.countEvents(carId), 1);
-    assert.deepEqual(harness.store.getEvent(carId, 7), event);
+    assert.equal(await harness.store.countEvents(carId), 1);
+    assert.deepEqual(await harness.store.getEvent(carId, 7), event);
     assert.equal(harness.hits.filter((hit) => hit.carId === carId).length, 1, 'a duplicate delivery should not raise a second hit');
     assert.equal(harness.repeats.filter((repeat) => repeat.carId === carId).length, 0, 'a duplicate delivery is not a repeat sighting');
-    assert.equal(harness.store.listHitsForCar(carId).length, 1);
+    assert.equal((await harness.store.listHitsForCar(carId)).length, 1);
     assert.ok((await counterValue(harness.registry, 'patrol_central_events_duplicate_total')) >= 1);
   } finally {
     await harness.close();
@@ -310,7 +324,7 @@ test('service – rejects malformed messages and keeps running', async () => {
       mine.map((rejection) => rejection.code),
       ['EVENT_NOT_JSON', 'EVENT_INVALID', 'EVENT_TOO_LARGE', 'EVENT_TOPIC_MISMATCH', 'EVENT_TOPIC_MISMATCH', 'EVENT_NOT_JSON'],
     );
-    assert.equal(harness.store.countEvents(carId), 1, 'only the valid event should be stored');
+    assert.equal(await harness.store.countEvents(carId), 1, 'only the valid event should be stored');
     assert.ok((await counterValue(harness.registry, 'patrol_central_events_rejected_total', { code: 'EVENT_NOT_JSON' })) >= 2);
     assert.ok((await counterValue(harness.registry, 'patrol_central_events_rejected_total', { code: 'EVENT_TOO_LARGE' })) >= 1);
     assert.ok((await counterValue(harness.registry, 'patrol_central_events_rejected_total', { code: 'EVENT_TOPIC_MISMATCH' })) >= 2);
@@ -335,7 +349,7 @@ test('service – rejects a retained event replayed on subscribe', async () => {
   try {
     await waitUntil(() => harness.rejected.some((rejection) => rejection.topicCarId === carId), 'the replayed retained event');
     assert.deepEqual(harness.rejected.filter((rejection) => rejection.topicCarId === carId).map((rejection) => rejection.code), ['EVENT_INVALID']);
-    assert.equal(harness.store.countEvents(carId), 0);
+    assert.equal(await harness.store.countEvents(carId), 0);
     assert.equal(harness.hits.filter((hit) => hit.carId === carId).length, 0);
   } finally {
     // An empty retained message deletes the retained event from the broker.
@@ -385,12 +399,12 @@ test('service – folds repeats within the cooldown', async () => {
     assert.deepEqual(carRepeats.map((repeat) => [repeat.seq, repeat.repeatCount]), [[2, 1], [3, 2]]);
     assert.ok(carRepeats.every((repeat) => repeat.hitId === carHits[0]!.hitId));
 
-    const first = harness.store.getHit(carHits[0]!.hitId);
+    const first = await harness.store.getHit(carHits[0]!.hitId);
     assert.ok(first);
     assert.equal(first.repeatCount, 2);
     assert.equal(first.lastSeq, 3);
     assert.equal(first.lastSeenAtMs, 1_800_000_000_000 + 60_000);
-    assert.equal(harness.store.listHitsForCar(carId).length, 3);
+    assert.equal((await harness.store.listHitsForCar(carId)).length, 3);
     assert.equal(await counterValue(harness.registry, 'patrol_central_hit_repeats_total', { kind: 'plate' }), 2);
   } finally {
     await harness.close();
@@ -398,8 +412,7 @@ test('service – folds repeats within the cooldown', async () => {
 });
 
 test('service – raises a face hit above the threshold', async () => {
-  const watchlist = new Watchlist([{ subjectId: 'subject-x', label: 'test subject x', embeddings: [new Float32Array(unitEmbedding(3))] }], { threshold: 0.4 });
-  const harness = await startHarness({ watchlist });
+  const harness = await startHarness({ subjects: [{ subjectId: 'subject-x', label: 'test subject x', embeddings: [new Float32Array(unitEmbedding(3))] }] });
   const carId = newCarId();
   try {
     // cos = 1 / sqrt(1 + 0.5^2) = 0.894 for the close face; 0 for the face along another axis.
@@ -413,7 +426,7 @@ test('service – raises a face hit above the threshold', async () => {
     assert.equal(hit.kind, 'face');
     assert.equal(hit.seq, 1);
     assert.equal(hit.matchKind, 'cosine');
-    assert.deepEqual(hit.matched, { subjectId: 'subject-x', label: 'test subject x' });
+    assert.deepEqual(hit.matched, { subjectId: 'subject-x', listId: 'default', label: 'test subject x' });
     assert.ok(Math.abs(hit.score - 1 / Math.sqrt(1.25)) < 1e-5, `score ${hit.score}`);
     assert.ok(!harness.logLines.join('\n').includes('test subject x'), 'logs must not contain subject labels');
   } finally {

@@ -7,6 +7,7 @@ import { redactCredentials } from '../common/log.js';
 import { HotlistPrioritySchema } from '../matching/hotlist.js';
 import { DEFAULT_FACE_THRESHOLD } from '../matching/watchlist.js';
 import { DEFAULT_MIN_ENROLMENT_QUALITY } from '../matching/enrolment.js';
+import { DEFAULT_FACE_LIST_ID } from '../matching/face-index.js';
 import { DEFAULT_HIT_COOLDOWN_MS } from './service.js';
 
 const ID_RULE = 'should be 1-64 letters, digits, _ or -';
@@ -21,16 +22,57 @@ const BrokerConfigSchema = z.strictObject({
   /** How long the broker keeps the session, and so the queued events, while the service is down (MQTT 5 only). */
   sessionExpirySec: z.number().int().min(0).max(7 * 24 * 3600, 'should be at most 604800 (7 days)').default(24 * 3600),
   connectTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * MQTT 5 shared subscription group: instances with the same group split the cars' traffic. null
+   * subscribes to every message, which MQTT 3.1.1 brokers without shared subscriptions need.
+   */
+  shareGroup: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'should be 1-64 letters, digits, _ or -').nullable().default('central'),
+});
+
+const PostgresConfigSchema = z.strictObject({
+  /** postgres://user:password@host:port/database */
+  url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'should be a URL starting with postgres:// or postgresql://'),
+  /** Schema holding the tables; created when missing. */
+  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'should be 1-63 lower-case letters, digits or _, starting with a letter or _').default('public'),
+  poolSize: z.number().int().min(1).max(100).default(10),
+});
+
+const DAYS = z.number().int().min(1).max(36_500).nullable();
+
+/** How long each kind of data is kept, in days; null keeps it forever. Set these to what local law requires. */
+const RetentionConfigSchema = z.strictObject({
+  hitsDays: DAYS.default(365),
+  plateReadsDays: DAYS.default(30),
+  faceSightingsDays: DAYS.default(7),
+  objectEventsDays: DAYS.default(7),
+  evidenceDays: DAYS.default(90),
+  auditDays: DAYS.default(5 * 365),
+  purgeIntervalMs: z.number().int().min(1000).max(7 * 24 * 3600 * 1000).default(3600 * 1000),
+});
+
+const ListsConfigSchema = z.strictObject({
+  /** ed25519 private key (PEM) that signs the lists published to the cars; without it nothing is published. */
+  signingKeyFile: z.string().min(1).optional(),
+  /** How often to check the store for list changes made by another instance. */
+  pollIntervalMs: z.number().int().min(100).max(600_000).default(5000),
 });
 
 const HotlistEntrySchema = z.strictObject({
   plate: z.string().min(1),
   reason: z.string().min(1),
   priority: HotlistPrioritySchema,
+  expiresAtMs: z.number().nonnegative().nullable().optional(),
+});
+
+const FaceListSchema = z.strictObject({
+  listId: id,
+  threshold: z.number().min(0, 'should be a cosine similarity from 0 to 1').max(1, 'should be a cosine similarity from 0 to 1'),
 });
 
 const WatchlistSubjectSchema = z.strictObject({
   subjectId: id,
+  /** Face list of the subject; 'default' uses faceThreshold. */
+  listId: id.default(DEFAULT_FACE_LIST_ID),
   label: z.string().min(1, 'should be a non-empty display label').max(200),
   photos: z.array(filePath).min(1, 'should list at least one photo'),
 });
@@ -38,11 +80,13 @@ const WatchlistSubjectSchema = z.strictObject({
 export const CentralConfigSchema = z
   .strictObject({
     broker: BrokerConfigSchema,
-    /** SQLite database file; created when missing. */
-    database: filePath,
+    /** SQLite database file (created when missing), or PostgreSQL settings for fleets. */
+    database: z.union([filePath, z.strictObject({ postgres: PostgresConfigSchema })], { error: 'should be a SQLite file path or { "postgres": { "url": ... } }' }),
     /** Hotlist file (.json or .csv), or the entries inline. */
     hotlist: z.union([filePath, z.array(HotlistEntrySchema)], { error: 'should be a .json/.csv file path or an array of entries' }),
     watchlist: z.array(WatchlistSubjectSchema).default([]),
+    /** Face lists besides 'default', each with its own threshold. */
+    faceLists: z.array(FaceListSchema).default([]),
     faceThreshold: z.number().min(0, 'should be a cosine similarity from 0 to 1').max(1, 'should be a cosine similarity from 0 to 1').default(DEFAULT_FACE_THRESHOLD),
     enrolMinQuality: z.number().min(0).max(1).default(DEFAULT_MIN_ENROLMENT_QUALITY),
     hitCooldownMs: z.number().int().min(0).max(24 * 3600 * 1000).default(DEFAULT_HIT_COOLDOWN_MS),
@@ -54,6 +98,8 @@ export const CentralConfigSchema = z
         port: z.number().int().min(0).max(65535).default(9464),
       })
       .default({ port: 9464 }),
+    retention: RetentionConfigSchema.default(RetentionConfigSchema.parse({})),
+    lists: ListsConfigSchema.default(ListsConfigSchema.parse({})),
   })
   .superRefine((config, context) => {
     if (config.watchlist.length > 0 && config.modelsDir === undefined) {
@@ -65,6 +111,8 @@ export const CentralConfigSchema = z
         context.addIssue({ code: 'custom', path: ['watchlist', index, 'subjectId'], message: 'should be unique in the watchlist' });
       }
       seen.add(subject.subjectId);
+      const known = subject.listId === DEFAULT_FACE_LIST_ID || config.faceLists.some((list) => list.listId === subject.listId);
+      if (!known) context.addIssue({ code: 'custom', path: ['watchlist', index, 'listId'], message: 'should name a list in faceLists or be "default"' });
     });
   });
 
@@ -113,7 +161,8 @@ function resolvePaths(config: CentralConfig, baseDir: string): CentralConfig {
   const resolve = (file: string): string => (file === ':memory:' ? file : path.resolve(baseDir, file));
   return {
     ...config,
-    database: resolve(config.database),
+    database: typeof config.database === 'string' ? resolve(config.database) : config.database,
+    lists: { ...config.lists, signingKeyFile: config.lists.signingKeyFile === undefined ? undefined : resolve(config.lists.signingKeyFile) },
     hotlist: typeof config.hotlist === 'string' ? resolve(config.hotlist) : config.hotlist,
     watchlist: config.watchlist.map((subject) => ({ ...subject, photos: subject.photos.map(resolve) })),
     modelsDir: config.modelsDir === undefined ? undefined : resolve(config.modelsDir),

@@ -46,7 +46,7 @@ export interface Hit {
   seq: number;
   matched: HitMatched;
   matchKind: MatchKind;
-  /** 1 for an exact plate match, the cosine similarity for a face match. */
+  /** 1 for an exact plate match, the reader's confidence for a tolerant one, the cosine similarity for a face match. */
   score: number;
   evidence: Evidence[];
   /** Car position when the frame was read, when the car sent one. */

@@ -1,36 +1,49 @@
-// Matches one validated event against the plate hotlist and the face watchlist.
-// Deciding whether a match is a new hit or a repeat is the service's job.
+// Matches one validated event against the plate hotlist and the face index.
+// Deciding whether a match is a new hit or a repeat is the store's job, inside one transaction.
 import type { PatrolEvent } from '../protocol/event.js';
-import type { Hotlist } from '../matching/hotlist.js';
-import type { Watchlist } from '../matching/watchlist.js';
+import { normalisePlateText, type Hotlist } from '../matching/hotlist.js';
+import type { FaceIndex, FaceMatch } from '../matching/face-index.js';
 import type { HitCandidate } from './hit.js';
 
-/** Returns the hit candidate for a plate or face event, or null when nothing matched. */
-export function matchEvent(event: PatrolEvent, hotlist: Hotlist, watchlist: Watchlist): HitCandidate | null {
+export interface EventMatch {
+  candidate: HitCandidate | null;
+  /** Face subjects skipped because the face resembles one of their negatives. */
+  suppressed: FaceMatch[];
+}
+
+/** Returns the hit candidate for a plate or face event, or null when nothing matched at nowMs. */
+export function matchEvent(event: PatrolEvent, hotlist: Hotlist, faceIndex: FaceIndex, nowMs: number): EventMatch {
   switch (event.kind) {
     case 'plate': {
-      const entry = hotlist.match(event.plate.text);
-      if (entry === null) return null;
+      const found = hotlist.lookup(event.plate.text, nowMs);
+      if (found === null) return { candidate: null, suppressed: [] };
+      const { entry } = found;
       return {
-        kind: 'plate',
-        matchKey: `plate:${entry.plate}`,
-        matched: { plate: entry.plate, reason: entry.reason, priority: entry.priority },
-        matchKind: 'exact',
-        score: 1,
+        candidate: {
+          kind: 'plate',
+          matchKey: `plate:${entry.plate}`,
+          matched: { plate: entry.plate, readPlate: normalisePlateText(event.plate.text), reason: entry.reason, priority: entry.priority },
+          matchKind: found.kind,
+          score: found.kind === 'exact' ? 1 : event.plate.confidence,
+        },
+        suppressed: [],
       };
     }
     case 'face': {
-      const match = watchlist.match(event.face.embedding);
-      if (match === null) return null;
+      const { match, suppressed } = faceIndex.search(event.face.embedding);
+      if (match === null) return { candidate: null, suppressed };
       return {
-        kind: 'face',
-        matchKey: `face:${match.subjectId}`,
-        matched: { subjectId: match.subjectId, label: match.label },
-        matchKind: 'cosine',
-        score: match.score,
+        candidate: {
+          kind: 'face',
+          matchKey: `face:${match.subjectId}`,
+          matched: { subjectId: match.subjectId, listId: match.listId, label: match.label },
+          matchKind: 'cosine',
+          score: match.score,
+        },
+        suppressed,
       };
     }
     case 'objects':
-      return null;
+      return { candidate: null, suppressed: [] };
   }
 }

@@ -13,6 +13,10 @@ export class CentralMetrics {
   readonly hitPublishFailures: Counter;
   readonly ingestDurationSeconds: Histogram;
   readonly frameToHitSeconds: Histogram<'kind'>;
+  readonly statusReceived: Counter;
+  readonly facesSuppressed: Counter;
+  readonly purgedRows: Counter<'data'>;
+  readonly purgeFailures: Counter;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -38,5 +42,9 @@ export class CentralMetrics {
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
       registers,
     });
+    this.statusReceived = new Counter({ name: 'patrol_central_status_received_total', help: 'Car status messages received', registers });
+    this.facesSuppressed = new Counter({ name: 'patrol_central_faces_suppressed_total', help: 'Face matches skipped because the face resembles a dismissed one', registers });
+    this.purgedRows = new Counter({ name: 'patrol_central_purged_rows_total', help: 'Rows removed or stripped of evidence by retention, by kind of data', labelNames: ['data'], registers });
+    this.purgeFailures = new Counter({ name: 'patrol_central_purge_failures_total', help: 'Retention purge runs that failed', registers });
   }
 }

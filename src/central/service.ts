@@ -1,29 +1,36 @@
-// The central ingest loop: receives car events over MQTT, validates and stores each one once,
-// matches plates and faces, and raises hits (stored, emitted and published) with a repeat cooldown.
+// The central ingest loop: receives car events and status messages over MQTT (a shared subscription
+// when several instances split the fleet), validates them, stores each event once, matches plates and
+// faces, raises hits (stored, emitted and published) and records operator decisions on them.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/log.js';
 import { parseEvent, type EventRejection, type PatrolEvent } from '../protocol/event.js';
-import { ALL_EVENTS_FILTER, HITS_TOPIC, carIdFromTopic } from '../protocol/topics.js';
-import type { Hotlist } from '../matching/hotlist.js';
-import type { Watchlist } from '../matching/watchlist.js';
-import { buildHit, type Hit, type HitCandidate, type HitKind } from './hit.js';
+import { parseCarStatus } from '../protocol/status.js';
+import { ALL_EVENTS_FILTER, ALL_STATUS_FILTER, HITS_TOPIC, carIdFromStatusTopic, carIdFromTopic, sharedFilter } from '../protocol/topics.js';
+import { ClockOffsets } from './clock-offsets.js';
+import { decideHit } from './decisions.js';
+import type { Hit } from './hit.js';
+import type { ListManager } from './lists/list-manager.js';
 import { matchEvent } from './match-event.js';
 import { CentralMetrics } from './metrics.js';
 import { RejectionLog } from './rejection-log.js';
-import type { CentralStore } from './store.js';
+import type { CentralStore, HitRepeat, RecordEventOutcome, StoredHit } from './store/store.js';
+
+export type { HitRepeat } from './store/store.js';
 
 /** Default window in which repeated matches of one entry from one car fold into the first hit. */
 export const DEFAULT_HIT_COOLDOWN_MS = 60_000;
 
+/** Attempts to store one event before it is given up (each retry waits twice as long, from 50 ms). */
+const STORE_ATTEMPTS = 4;
+
 export interface CentralServiceDeps {
-  /** Connected or connecting MQTT v5 client; the caller owns it and ends it. */
+  /** Connected or connecting MQTT client; the caller owns it and ends it. */
   client: MqttClient;
   store: CentralStore;
-  hotlist: Hotlist;
-  watchlist: Watchlist;
+  lists: ListManager;
   logger: Logger;
   /** Central clock in ms since the epoch. */
   clock?: () => number;
@@ -31,18 +38,8 @@ export interface CentralServiceDeps {
   registry?: Registry;
   hitCooldownMs?: number;
   newHitId?: () => string;
-}
-
-/** A match folded into an earlier hit of the same entry from the same car. */
-export interface HitRepeat {
-  hitId: string;
-  kind: HitKind;
-  carId: string;
-  cameraId: string;
-  seq: number;
-  score: number;
-  repeatCount: number;
-  lastSeenAtMs: number;
+  /** Shared subscription group, so instances with the same group split the traffic; null subscribes to everything. */
+  shareGroup?: string | null;
 }
 
 export interface IngestedEvent {
@@ -52,19 +49,21 @@ export interface IngestedEvent {
   duplicate: boolean;
 }
 
+export type RejectionCode = EventRejection['code'] | 'STATUS_TOO_LARGE' | 'STATUS_NOT_JSON' | 'STATUS_INVALID' | 'STATUS_TOPIC_MISMATCH';
+
 export interface RejectedMessage {
-  code: EventRejection['code'];
+  code: RejectionCode;
   topicCarId: string | null;
 }
 
 export interface CentralServiceEvents {
   hit: [Hit];
   hitRepeated: [HitRepeat];
+  hitDecided: [StoredHit];
   ingested: [IngestedEvent];
   rejected: [RejectedMessage];
+  status: [{ carId: string }];
 }
-
-type IngestOutcome = { duplicate: true } | { duplicate: false; hit: Hit | null; repeat: HitRepeat | null };
 
 export class CentralError extends Error {
   override readonly name = 'CentralError';
@@ -82,9 +81,10 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
   private readonly hitCooldownMs: number;
   private readonly newHitId: () => string;
   private readonly rejectionLog: RejectionLog;
-  private readonly onMessage = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
-    this.ingest(topic, payload, packet.retain);
-  };
+  private readonly clockOffsets: ClockOffsets;
+  private readonly filters: string[];
+  private previousHandleMessage: MqttClient['handleMessage'] | null = null;
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: CentralServiceDeps) {
     super();
@@ -93,51 +93,94 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
     this.newHitId = deps.newHitId ?? randomUUID;
     this.metrics = new CentralMetrics(deps.registry);
     this.rejectionLog = new RejectionLog(deps.logger, this.clock);
+    this.clockOffsets = new ClockOffsets(deps.store);
+    const group = deps.shareGroup ?? null;
+    this.filters = [ALL_EVENTS_FILTER, ALL_STATUS_FILTER].map((filter) => (group === null ? filter : sharedFilter(group, filter)));
   }
 
   /**
-   * Starts consuming: attaches the message handler, then subscribes to every car's events with
-   * QoS 1. Safe to call before the client has connected, because mqtt.js queues the subscription.
+   * Starts consuming: takes over the client's message handler, then subscribes with QoS 1. Safe to
+   * call before the client has connected, because mqtt.js queues the subscription.
    */
   async start(): Promise<void> {
-    this.deps.client.on('message', this.onMessage);
-    const granted = await this.deps.client.subscribeAsync(ALL_EVENTS_FILTER, { qos: 1 });
+    const client = this.deps.client;
+    this.previousHandleMessage = client.handleMessage;
+    // mqtt.js sends the QoS 1 PUBACK only when handleMessage calls back, and handles the next message
+    // after that, so an event is committed before the car's delivery is acknowledged.
+    client.handleMessage = (packet, callback) => {
+      const handled = this.handlePacket(packet);
+      this.inFlight = handled;
+      handled.then(() => callback());
+    };
+    const granted = await client.subscribeAsync(this.filters, { qos: 1 });
     const failed = granted.find((grant) => grant.qos !== 1);
     if (failed !== undefined) {
-      this.deps.client.off('message', this.onMessage);
-      throw new CentralError('CENTRAL_SUBSCRIBE_FAILED', `broker granted ${failed.qos} for ${ALL_EVENTS_FILTER}, expected QoS 1; check the broker's ACL for this client`);
+      this.restoreHandler();
+      throw new CentralError('CENTRAL_SUBSCRIBE_FAILED', `broker granted QoS ${failed.qos} for ${failed.topic}, expected 1; check the broker's ACL for this client`);
     }
-    this.deps.logger.info({ filter: ALL_EVENTS_FILTER, cooldownMs: this.hitCooldownMs, watchlistThreshold: this.deps.watchlist.threshold }, 'central service started');
+    this.deps.logger.info({ filters: this.filters, cooldownMs: this.hitCooldownMs, store: this.deps.store.backend }, 'central service started');
   }
 
   /**
-   * Stops consuming. Disconnect the client first, because mqtt.js acknowledges messages that arrive
-   * without a listener, and they would be lost. The broker session keeps events sent after that.
+   * Stops consuming and waits for the message being handled. Disconnect the client first: messages
+   * that arrive afterwards would be acknowledged without being stored. The broker session keeps them.
    */
-  stop(): void {
-    this.deps.client.off('message', this.onMessage);
+  async stop(): Promise<void> {
+    this.restoreHandler();
+    await this.inFlight;
     this.deps.logger.info('central service stopped');
   }
 
-  /**
-   * Handles one MQTT message. It runs synchronously, and mqtt.js 5 sends the QoS 1 PUBACK only after
-   * the 'message' listeners return, so an event is committed before the car's delivery is acknowledged.
-   */
-  ingest(topic: string, payload: Uint8Array, retained = false): void {
+  private restoreHandler(): void {
+    if (this.previousHandleMessage !== null) this.deps.client.handleMessage = this.previousHandleMessage;
+    this.previousHandleMessage = null;
+  }
+
+  /** Confirms a hit; see decisions.ts for the rules and errors. */
+  async confirmHit(hitId: string, by: string, reason: string): Promise<StoredHit> {
+    const decided = await decideHit(this.decisionDeps(), hitId, 'confirmed', by, reason);
+    this.emit('hitDecided', decided);
+    return decided;
+  }
+
+  /** Dismisses a hit; a dismissed face hit keeps the face as a negative of the subject. */
+  async dismissHit(hitId: string, by: string, reason: string): Promise<StoredHit> {
+    const decided = await decideHit(this.decisionDeps(), hitId, 'dismissed', by, reason);
+    this.emit('hitDecided', decided);
+    return decided;
+  }
+
+  private decisionDeps() {
+    return { store: this.deps.store, lists: this.deps.lists, logger: this.deps.logger, clock: this.clock };
+  }
+
+  /** Handles one message on a subscribed topic; never rejects, so one bad message cannot stop the loop. */
+  private async handlePacket(packet: IPublishPacket): Promise<void> {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    try {
+      if (carIdFromStatusTopic(packet.topic) !== null) await this.ingestStatus(packet.topic, payload, packet.retain);
+      else await this.ingest(packet.topic, payload, packet.retain);
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'message handling failed unexpectedly');
+    }
+  }
+
+  /** Validates, stores and matches one event message; resolves when it is committed or rejected. */
+  async ingest(topic: string, payload: Uint8Array, retained = false): Promise<void> {
     const receivedAtMs = this.clock();
     this.metrics.eventsReceived.inc();
 
     const event = this.validate(topic, payload, retained);
     if (event === null) return;
 
-    let outcome: IngestOutcome;
+    let outcome: RecordEventOutcome;
     try {
-      outcome = this.storeAndMatch(event, receivedAtMs);
+      outcome = await this.storeWithRetry(event, receivedAtMs);
     } catch (error) {
-      // NOTE: the broker still receives the PUBACK, so this event is lost; the counter and the
-      // error line are how an operator learns about it.
+      // NOTE: the broker still receives the PUBACK, so after the retries this event is lost; the
+      // counter and the error line are how an operator learns about it.
       this.metrics.ingestFailures.inc();
-      this.deps.logger.error({ err: error, carId: event.carId, seq: event.seq, kind: event.kind }, 'event could not be stored or matched');
+      this.deps.logger.error({ err: error, carId: event.carId, seq: event.seq, kind: event.kind, attempts: STORE_ATTEMPTS }, 'event could not be stored or matched');
       return;
     }
     this.metrics.ingestDurationSeconds.observe((this.clock() - receivedAtMs) / 1000);
@@ -164,34 +207,35 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
     return result.event;
   }
 
-  private reject(rejection: EventRejection, topicCarId: string | null): void {
+  private reject(rejection: { code: RejectionCode; message: string }, topicCarId: string | null): void {
     this.metrics.eventsRejected.inc({ code: rejection.code });
     this.rejectionLog.record(rejection.code, topicCarId, rejection.message);
     this.emit('rejected', { code: rejection.code, topicCarId });
   }
 
-  /** Stores the event and, for a match, a new hit or a repeat of a recent one, in one transaction. */
-  private storeAndMatch(event: PatrolEvent, receivedAtMs: number): IngestOutcome {
-    const candidate = matchEvent(event, this.deps.hotlist, this.deps.watchlist);
+  /** Matches the event and stores it with its hit or repeat in one transaction, retrying transient store errors. */
+  private async storeWithRetry(event: PatrolEvent, receivedAtMs: number): Promise<RecordEventOutcome> {
+    const clockOffsetMs = await this.clockOffsets.resolve(event.carId, event.clockOffsetMs);
     const hitAtMs = this.clock();
+    const { candidate, suppressed } = matchEvent(event, this.deps.lists.hotlist, this.deps.lists.faceIndex, hitAtMs);
+    if (suppressed.length > 0) {
+      this.metrics.facesSuppressed.inc(suppressed.length);
+      this.deps.logger.debug({ carId: event.carId, seq: event.seq, suppressed: suppressed.length }, 'face match suppressed by a dismissed face');
+    }
 
-    return this.deps.store.transaction((): IngestOutcome => {
-      if (!this.deps.store.insertEvent(event, receivedAtMs)) return { duplicate: true };
-      if (candidate === null) return { duplicate: false, hit: null, repeat: null };
-
-      const earlier = this.deps.store.findRecentHit(event.carId, candidate.matchKey, hitAtMs - this.hitCooldownMs);
-      if (earlier !== null) {
-        const repeatCount = this.deps.store.recordRepeat(earlier.hitId, hitAtMs, event.seq);
-        return { duplicate: false, hit: null, repeat: toRepeat(earlier.hitId, event, candidate, repeatCount, hitAtMs) };
+    const input = { event, receivedAtMs, clockOffsetMs, candidate, hitAtMs, cooldownMs: this.hitCooldownMs, newHitId: this.newHitId() };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.store.recordEvent(input);
+      } catch (error) {
+        if (attempt >= STORE_ATTEMPTS) throw error;
+        this.deps.logger.warn({ err: error, carId: event.carId, seq: event.seq, attempt }, 'storing an event failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** (attempt - 1)));
       }
-
-      const hit = buildHit(this.newHitId(), event, candidate, { centralReceivedAtMs: receivedAtMs, hitAtMs });
-      this.deps.store.insertHit(hit, candidate.matchKey);
-      return { duplicate: false, hit, repeat: null };
-    });
+    }
   }
 
-  private report(event: PatrolEvent, outcome: IngestOutcome): void {
+  private report(event: PatrolEvent, outcome: RecordEventOutcome): void {
     if (outcome.duplicate) {
       this.metrics.eventsDuplicate.inc();
       this.deps.logger.debug({ carId: event.carId, seq: event.seq }, 'duplicate event ignored');
@@ -213,7 +257,7 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
     this.metrics.hits.inc({ kind: hit.kind });
     this.metrics.frameToHitSeconds.observe({ kind: hit.kind }, hit.latency.frameToHitMs / 1000);
     this.deps.logger.info(
-      { hitId: hit.hitId, kind: hit.kind, carId: hit.carId, cameraId: hit.cameraId, seq: hit.seq, score: hit.score, frameToHitMs: hit.latency.frameToHitMs },
+      { hitId: hit.hitId, kind: hit.kind, matchKind: hit.matchKind, carId: hit.carId, cameraId: hit.cameraId, seq: hit.seq, score: hit.score, frameToHitMs: hit.latency.frameToHitMs },
       'hit raised',
     );
     this.emit('hit', hit);
@@ -226,17 +270,30 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
       this.deps.logger.error({ err: error, hitId: hit.hitId }, 'hit could not be published');
     });
   }
-}
 
-function toRepeat(hitId: string, event: PatrolEvent, candidate: HitCandidate, repeatCount: number, seenAtMs: number): HitRepeat {
-  return {
-    hitId,
-    kind: candidate.kind,
-    carId: event.carId,
-    cameraId: event.cameraId,
-    seq: event.seq,
-    score: candidate.score,
-    repeatCount,
-    lastSeenAtMs: seenAtMs,
-  };
+  /** Validates and stores one status message; status messages are not deduplicated, the latest wins. */
+  async ingestStatus(topic: string, payload: Uint8Array, retained = false): Promise<void> {
+    this.metrics.statusReceived.inc();
+    const topicCarId = carIdFromStatusTopic(topic);
+    const result = parseCarStatus(payload, topicCarId);
+    if (!result.ok) {
+      this.reject(result.rejection, topicCarId);
+      return;
+    }
+    if (retained) {
+      // A retained status replayed at subscribe time is old news: it must not count as contact.
+      this.reject({ code: 'STATUS_INVALID', message: 'status messages should not be retained' }, topicCarId);
+      return;
+    }
+    const status = result.status;
+    this.clockOffsets.remember(status.carId, status.clockOffsetMs);
+    try {
+      await this.deps.store.recordCarStatus(status, this.clock());
+    } catch (error) {
+      this.metrics.ingestFailures.inc();
+      this.deps.logger.error({ err: error, carId: status.carId }, 'car status could not be stored');
+      return;
+    }
+    this.emit('status', { carId: status.carId });
+  }
 }

@@ -1,24 +1,29 @@
-// Starts a complete central service from a validated config: hotlist, watchlist enrolment, store,
-// broker connection, ingest service and HTTP endpoints, and stops them again in reverse order.
+// Starts a complete central service from a validated config: store, lists (config sync and
+// enrolment), broker connection, ingest service, list publishing, retention and HTTP endpoints, and
+// stops them again in reverse order.
 import type { MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
 import { createLogger, redactCredentials, type Logger } from '../common/log.js';
-import { Hotlist, loadHotlistFile, parseHotlistEntries } from '../matching/hotlist.js';
-import { Watchlist } from '../matching/watchlist.js';
+import { loadHotlistFile, parseHotlistEntries, type HotlistEntry } from '../matching/hotlist.js';
 import { enrolSubject, type FaceEmbedder } from '../matching/enrolment.js';
-import { CascadeFaceEmbedder } from '../matching/cascade-embedder.js';
+import { DEFAULT_FACE_LIST_ID } from '../matching/face-index.js';
+import { LazyCascadeFaceEmbedder } from '../matching/lazy-embedder.js';
 import { createBrokerClient, waitForConnection } from './broker.js';
 import type { CentralConfig } from './config.js';
 import { startHttpServer } from './http.js';
+import { ListManager } from './lists/list-manager.js';
+import { ListPublisher, loadSigningKey } from './lists/list-publisher.js';
+import { RetentionJob } from './retention.js';
 import { CentralService } from './service.js';
-import { CentralStore } from './store.js';
+import { describeDatabase, openStore } from './store/open-store.js';
+import type { CentralStore } from './store/store.js';
 
 export interface CentralDeps {
   logger?: Logger;
   registry?: Registry;
   /** Central clock in ms since the epoch. */
   clock?: () => number;
-  /** Face embedder for enrolment; by default the vision cascade is loaded from config.modelsDir. */
+  /** Face embedder for enrolment; by default the vision cascade is loaded from config.modelsDir when first needed. */
   embedder?: FaceEmbedder;
   /** Client to use instead of connecting to config.broker.url; the caller owns it and ends it. */
   client?: MqttClient;
@@ -27,8 +32,8 @@ export interface CentralDeps {
 export interface RunningCentral {
   service: CentralService;
   store: CentralStore;
-  hotlist: Hotlist;
-  watchlist: Watchlist;
+  lists: ListManager;
+  retention: RetentionJob;
   /** Base URL of /metrics and /healthz. */
   httpUrl: string;
   stop(): Promise<void>;
@@ -49,9 +54,9 @@ type Cleanup = () => unknown;
 /** Starts the central service; on failure, whatever was already started is stopped before the error is thrown. */
 export async function startCentral(config: CentralConfig, deps: CentralDeps = {}): Promise<RunningCentral> {
   const logger = deps.logger ?? createLogger('central');
-  const hotlist = typeof config.hotlist === 'string' ? loadHotlistFile(config.hotlist) : new Hotlist(parseHotlistEntries(config.hotlist, 'config hotlist'));
-  const watchlist = await enrolWatchlist(config, deps.embedder, logger);
-  logger.info({ hotlistEntries: hotlist.size, watchlistSubjects: watchlist.size }, 'lists loaded');
+  const clock = deps.clock ?? Date.now;
+  const hotlist = configHotlist(config);
+  const signingKey = config.lists.signingKeyFile === undefined ? null : loadSigningKey(config.lists.signingKeyFile);
 
   const cleanups: Cleanup[] = [];
   const stopAll = async (): Promise<void> => {
@@ -60,16 +65,30 @@ export async function startCentral(config: CentralConfig, deps: CentralDeps = {}
   };
 
   try {
-    const store = new CentralStore(config.database);
+    const embedder = embedderFor(config, deps.embedder, logger, cleanups);
+    const store = await openStore(config.database);
     cleanups.push(() => store.close());
+    logger.info(describeDatabase(config.database), 'store opened');
+
+    // Lists are loaded before the first event can arrive, so queued events are matched against them.
+    const lists = new ListManager({ store, logger, clock, embedder: embedder ?? undefined, minEnrolmentQuality: config.enrolMinQuality });
+    await syncConfigLists(config, lists, hotlist, embedder);
 
     const client = deps.client ?? createBrokerClient(config.broker, logger);
-    const service = new CentralService({ client, store, hotlist, watchlist, logger, clock: deps.clock, registry: deps.registry, hitCooldownMs: config.hitCooldownMs });
+    const shareGroup = config.broker.protocolVersion === 5 ? config.broker.shareGroup : null;
+    const service = new CentralService({ client, store, lists, logger, clock, registry: deps.registry, hitCooldownMs: config.hitCooldownMs, shareGroup });
     cleanups.push(() => service.stop());
     // Pushed last so it runs first: a message reaching a connected client after service.stop() would
     // be acknowledged but never stored.
     if (deps.client === undefined) cleanups.push(() => client.endAsync());
     await connectAndSubscribe(service, client, config, deps.client === undefined);
+
+    await startListPublishing(lists, client, signingKey, config, logger, clock);
+    cleanups.push(() => lists.stopPolling());
+
+    const retention = new RetentionJob({ store, retention: config.retention, metrics: service.metrics, logger, clock });
+    retention.start();
+    cleanups.push(() => retention.stop());
 
     const http = await startHttpServer({
       port: config.http.port,
@@ -79,11 +98,56 @@ export async function startCentral(config: CentralConfig, deps: CentralDeps = {}
     });
     cleanups.push(() => http.close());
 
-    return { service, store, hotlist, watchlist, httpUrl: http.url, stop: stopAll };
+    return { service, store, lists, retention, httpUrl: http.url, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+function configHotlist(config: CentralConfig): HotlistEntry[] {
+  return typeof config.hotlist === 'string' ? loadHotlistFile(config.hotlist).entries() : parseHotlistEntries(config.hotlist, 'config hotlist');
+}
+
+/** The given embedder, or a lazily loaded cascade when modelsDir is set, or null when enrolment is impossible. */
+function embedderFor(config: CentralConfig, provided: FaceEmbedder | undefined, logger: Logger, cleanups: Cleanup[]): FaceEmbedder | null {
+  if (provided !== undefined) return provided;
+  if (config.modelsDir === undefined) {
+    if (config.watchlist.length > 0) throw new StartError('CENTRAL_NO_EMBEDDER', 'the watchlist is not empty but neither modelsDir nor a face embedder was given; set modelsDir');
+    return null;
+  }
+  const lazy = new LazyCascadeFaceEmbedder(config.modelsDir, logger);
+  cleanups.push(() => lazy.close());
+  return lazy;
+}
+
+/** Enrols the config's subjects and makes the store's config-sourced lists equal to the config. */
+async function syncConfigLists(config: CentralConfig, lists: ListManager, hotlist: HotlistEntry[], embedder: FaceEmbedder | null): Promise<void> {
+  if (config.watchlist.length > 0 && embedder instanceof LazyCascadeFaceEmbedder) await embedder.preload();
+  const subjects = [];
+  for (const subject of config.watchlist) {
+    // Checked by embedderFor: a non-empty watchlist always has an embedder.
+    const enrolled = await enrolSubject(subject, embedder!, { minQuality: config.enrolMinQuality });
+    subjects.push({ ...enrolled, listId: subject.listId });
+  }
+  const faceLists = [{ listId: DEFAULT_FACE_LIST_ID, threshold: config.faceThreshold }, ...config.faceLists];
+  await lists.syncConfig({ hotlist, faceLists, subjects });
+}
+
+async function startListPublishing(
+  lists: ListManager,
+  client: MqttClient,
+  signingKey: ReturnType<typeof loadSigningKey> | null,
+  config: CentralConfig,
+  logger: Logger,
+  clock: () => number,
+): Promise<void> {
+  if (signingKey === null) {
+    logger.warn('lists.signingKeyFile is not set; hotlist and watchlist are not published to the cars');
+  } else {
+    await lists.attachPublisher(new ListPublisher(client, signingKey, logger, clock));
+  }
+  lists.startPolling(config.lists.pollIntervalMs);
 }
 
 /** Attaches the service before connecting, so events the broker queued for this session are not missed. */
@@ -94,31 +158,4 @@ async function connectAndSubscribe(service: CentralService, client: MqttClient, 
   if (ownsClient) client.connect();
   await waitForConnection(client, config.broker.connectTimeoutMs, redactCredentials(config.broker.url));
   await started;
-}
-
-/** Enrols every configured subject, loading the vision cascade from modelsDir unless an embedder is given. */
-async function enrolWatchlist(config: CentralConfig, providedEmbedder: FaceEmbedder | undefined, logger: Logger): Promise<Watchlist> {
-  const watchlist = new Watchlist([], { threshold: config.faceThreshold });
-  if (config.watchlist.length === 0) return watchlist;
-
-  if (providedEmbedder !== undefined) {
-    await enrolSubjects(config, providedEmbedder, watchlist);
-    return watchlist;
-  }
-  if (config.modelsDir === undefined) {
-    throw new StartError('CENTRAL_NO_EMBEDDER', 'the watchlist is not empty but neither modelsDir nor a face embedder was given; set modelsDir');
-  }
-  const loaded = await CascadeFaceEmbedder.load(config.modelsDir, { logger });
-  try {
-    await enrolSubjects(config, loaded, watchlist);
-  } finally {
-    await loaded.close();
-  }
-  return watchlist;
-}
-
-async function enrolSubjects(config: CentralConfig, embedder: FaceEmbedder, watchlist: Watchlist): Promise<void> {
-  for (const subject of config.watchlist) {
-    watchlist.add(await enrolSubject(subject, embedder, { minQuality: config.enrolMinQuality }));
-  }
 }
