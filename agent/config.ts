@@ -8,11 +8,14 @@ const idPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const CameraConfigSchema = z.strictObject({
   id: z.string().regex(idPattern, 'should be 1-64 letters, digits, _ or -'),
-  /** rtsp:// URL or a path to a video file (replayed as a camera). */
+  /** rtsp:// URL, or a video file or a folder of video files replayed as a camera (files in name order). */
   source: z.string().min(1),
-  /** For file sources: pace frames at the clip's own rate (true) or read as fast as possible. */
+  /**
+   * For file and folder sources: pace frames at the clip's own rate (true), or read as fast as
+   * possible (false), which holds ffmpeg back instead of dropping frames, so a replay is repeatable.
+   */
   realtime: z.boolean().default(true),
-  /** For file sources: start again at the end of the file. */
+  /** For file and folder sources: start again at the first file after the last one ends. */
   loop: z.boolean().default(true),
   /** Frame rate of the clip when the source is a raw .h264 file without timing. */
   sourceFps: z.number().positive().max(120).optional(),
@@ -20,6 +23,11 @@ export const CameraConfigSchema = z.strictObject({
   width: z.number().int().min(64).max(3840).default(640),
   height: z.number().int().min(64).max(2160).default(360),
   analyses: z.array(z.enum(['plates', 'faces'])).min(1).default(['plates', 'faces']),
+  /** Region of interest [x1, y1, x2, y2] as fractions of the frame (0 to 1); analysis sees only this part. */
+  roi: z
+    .tuple([z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1)])
+    .refine(([x1, y1, x2, y2]) => x1 < x2 && y1 < y2, 'should be [x1, y1, x2, y2] with x1 < x2 and y1 < y2')
+    .optional(),
   /** Extra ffmpeg input arguments such as hardware-decode flags, passed through unchanged. */
   ffmpegInputArgs: z.array(z.string()).default([]),
 });
@@ -37,6 +45,11 @@ export const AgentConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default('var/agent'),
   modelsDir: z.string().min(1).default('var/models'),
   inferenceThreads: z.number().int().min(1).max(16).default(1),
+  /**
+   * Worker threads that run the models, each with its own sessions: 0 runs them on the main thread,
+   * 'auto' starts one per CPU core (at most 8).
+   */
+  inferenceWorkers: z.union([z.literal('auto'), z.number().int().min(0).max(16)]).default('auto'),
   /** Port for /metrics and /healthz on 127.0.0.1; 0 disables the endpoint. */
   metricsPort: z.number().int().min(0).max(65535).default(0),
   cameras: z.array(CameraConfigSchema).min(1).max(32),
