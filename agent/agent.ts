@@ -1,7 +1,6 @@
 // Wires the on-car pipeline: camera readers feed the fair scheduler, one inference loop runs the
 // cascade on each scheduled frame, events go to the outbox, and the publisher drains it to MQTT.
-import mqtt, { type MqttClient } from 'mqtt';
-import path from 'node:path';
+import type { MqttClient } from 'mqtt';
 import { Cascade } from '../src/vision/cascade.js';
 import type { RgbImage } from '../src/vision/image.js';
 import type { Logger } from '../src/common/log.js';
@@ -9,7 +8,9 @@ import type { AgentConfig, CameraConfig } from './config.js';
 import { commitFrameEvents } from './pipeline/events.js';
 import { FrameScheduler } from './pipeline/scheduler.js';
 import { AgentMetrics } from './metrics.js';
-import { Outbox } from './uplink/outbox.js';
+import { connectBroker } from './uplink/connect.js';
+import { openOutbox } from './uplink/open-outbox.js';
+import type { Outbox } from './uplink/outbox.js';
 import { Publisher } from './uplink/publisher.js';
 
 export interface CameraFrame {
@@ -55,7 +56,7 @@ export class Agent {
     const { config, logger } = this.deps;
     this.cascade = this.deps.cascade ?? (await Cascade.load(config.modelsDir, { threads: config.inferenceThreads, logger }));
 
-    this.outbox = new Outbox(path.join(config.dataDir, 'outbox.sqlite'));
+    this.outbox = openOutbox(config, logger, this.metrics);
     this.client = this.deps.mqttClient ?? connectBroker(config);
     this.publisher = new Publisher({
       client: this.client,
@@ -92,7 +93,7 @@ export class Agent {
   }
 
   private onFrame(frame: CameraFrame): void {
-    this.metrics.framesIn.inc({ camera: frame.cameraId });
+    this.metrics.recordFrame(frame.cameraId, frame.receivedAtMs);
     if (this.scheduler.submit(frame)) this.metrics.framesDropped.inc({ camera: frame.cameraId });
   }
 
@@ -142,23 +143,11 @@ export class Agent {
     const { logger } = this.deps;
     client.on('connect', () => {
       this.metrics.uplinkUp.set(1);
+      this.metrics.uplinkConnects.inc();
       logger.info({ outboxDepth: this.outbox?.stats().depth }, 'uplink connected');
     });
     client.on('close', () => this.metrics.uplinkUp.set(0));
     client.on('offline', () => logger.warn({ outboxDepth: this.outbox?.stats().depth }, 'uplink offline; events wait in the outbox'));
     client.on('error', (error) => logger.warn({ err: error.message }, 'uplink error'));
   }
-}
-
-function connectBroker(config: AgentConfig): MqttClient {
-  const password = config.broker.passwordEnv ? process.env[config.broker.passwordEnv] : undefined;
-  return mqtt.connect(config.broker.url, {
-    protocolVersion: config.broker.protocolVersion,
-    clientId: `agent-${config.carId}`,
-    clean: true,
-    reconnectPeriod: 1000,
-    connectTimeout: 5000,
-    username: config.broker.username,
-    password,
-  });
 }

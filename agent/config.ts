@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { redactCredentials } from '../src/common/log.js';
 
 const idPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -32,16 +33,65 @@ export const CameraConfigSchema = z.strictObject({
   ffmpegInputArgs: z.array(z.string()).default([]),
 });
 
+const MIB = 1024 * 1024;
+
+/** Client TLS for mqtts://: file paths only, because the key is a secret and never lives in this file. */
+export const BrokerTlsSchema = z.strictObject({
+  /** PEM CA certificate that signed the broker's certificate. */
+  caFile: z.string().min(1),
+  /** PEM client certificate of this car; its common name should be the car id. */
+  certFile: z.string().min(1),
+  /** PEM private key of the client certificate. */
+  keyFile: z.string().min(1),
+});
+
+export const BrokerConfigSchema = z.strictObject({
+  url: z.string().regex(/^(mqtts?|tcp|ssl|wss?):\/\//, 'should start with mqtt://, mqtts://, ws:// or wss://'),
+  username: z.string().min(1).optional(),
+  /** Environment variable holding the broker password. */
+  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'should be an environment variable name').optional(),
+  /** File holding the broker password (trailing newline ignored), e.g. a systemd credential. */
+  passwordFile: z.string().min(1).optional(),
+  /** 5 for Mosquitto; 4 for the embedded Aedes broker, which speaks MQTT 3.1.1 only. */
+  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+  keepaliveSec: z.number().int().min(5).max(600).default(30),
+  /** Wait between reconnect attempts, ms. */
+  reconnectPeriodMs: z.number().int().min(100).max(60_000).default(1000),
+  tls: BrokerTlsSchema.optional(),
+});
+
+/** Disk caps of the outbox; see agent/uplink/disk-budget.ts for what is evicted first. */
+export const StorageConfigSchema = z.strictObject({
+  /** Cap on the events waiting in the outbox, evidence included, MiB. */
+  outboxMaxMiB: z.number().positive().max(1024 * 1024).default(2048),
+  /** Cap on the evidence images inside those events, MiB; at most outboxMaxMiB. */
+  evidenceMaxMiB: z.number().positive().max(1024 * 1024).default(1024),
+});
+
+export const GpsConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** gpsd's JSON socket; gpsd listens on 127.0.0.1:2947 by default. */
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535).default(2947),
+  /** A fix older than this is reported as no fix, ms. */
+  maxFixAgeMs: z.number().int().min(100).max(600_000).default(5000),
+});
+
+export const ClockConfigSchema = z.strictObject({
+  /** Interval between clock offset measurements against the central service, s. */
+  syncIntervalSec: z.number().min(1).max(86_400).default(60),
+  /** Wait for the central service's reply to one measurement, ms. */
+  replyTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
+});
+
+export const ListsConfigSchema = z.strictObject({
+  /** PEM ed25519 public keys whose signatures on hotlist and watchlist updates are trusted. */
+  trustedKeyFiles: z.array(z.string().min(1)).min(1),
+});
+
 export const AgentConfigSchema = z.strictObject({
   carId: z.string().regex(idPattern, 'should be 1-64 letters, digits, _ or -'),
-  broker: z.strictObject({
-    url: z.string().regex(/^(mqtts?|tcp|ssl|wss?):\/\//, 'should start with mqtt://, mqtts://, ws:// or wss://'),
-    /** Environment variable holding the broker password; secrets never live in this file. */
-    passwordEnv: z.string().optional(),
-    username: z.string().optional(),
-    /** 5 for Mosquitto; 4 for the embedded Aedes broker, which speaks MQTT 3.1.1 only. */
-    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
-  }),
+  broker: BrokerConfigSchema,
   dataDir: z.string().min(1).default('var/agent'),
   modelsDir: z.string().min(1).default('var/models'),
   inferenceThreads: z.number().int().min(1).max(16).default(1),
@@ -52,6 +102,12 @@ export const AgentConfigSchema = z.strictObject({
   inferenceWorkers: z.union([z.literal('auto'), z.number().int().min(0).max(16)]).default('auto'),
   /** Port for /metrics and /healthz on 127.0.0.1; 0 disables the endpoint. */
   metricsPort: z.number().int().min(0).max(65535).default(0),
+  storage: StorageConfigSchema.default({ outboxMaxMiB: 2048, evidenceMaxMiB: 1024 }),
+  /** Position from gpsd; absent means no receiver, and events then carry no position. */
+  gps: GpsConfigSchema.optional(),
+  clock: ClockConfigSchema.default({ syncIntervalSec: 60, replyTimeoutMs: 5000 }),
+  /** On-car matching against signed lists; absent means the car raises no hits itself. */
+  lists: ListsConfigSchema.optional(),
   cameras: z.array(CameraConfigSchema).min(1).max(32),
 });
 
@@ -64,22 +120,73 @@ export class ConfigError extends Error {
 
 /** Validates a parsed config object; throws ConfigError listing every problem. */
 export function parseAgentConfig(raw: unknown, origin: string): AgentConfig {
+  const secrets = findInlineSecrets(raw);
+  if (secrets.length > 0) {
+    const problems = secrets.map((field) => `  ${field}: secrets never live in the config file; name an environment variable (${field}Env) or a file (${field}File) instead`);
+    throw new ConfigError(`invalid agent config ${origin}:\n${problems.join('\n')}`);
+  }
+
   const result = AgentConfigSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const field = issue.path.join('.') || '(root)';
       const received = lookup(raw, issue.path);
-      const shown = received === undefined ? 'nothing' : JSON.stringify(received)?.slice(0, 80);
+      const shown = received === undefined ? 'nothing' : redactCredentials(JSON.stringify(received) ?? '').slice(0, 80);
       return `  ${field}: ${issue.message} (got ${shown})`;
     });
     throw new ConfigError(`invalid agent config ${origin}:\n${problems.join('\n')}`);
   }
+
+  const problems = crossFieldProblems(result.data);
+  if (problems.length > 0) throw new ConfigError(`invalid agent config ${origin}:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  return result.data;
+}
+
+/** Rules that involve more than one field; each message names the fields and what is expected. */
+function crossFieldProblems(config: AgentConfig): string[] {
+  const problems: string[] = [];
   const ids = new Set<string>();
-  for (const camera of result.data.cameras) {
-    if (ids.has(camera.id)) throw new ConfigError(`invalid agent config ${origin}: cameras: id "${camera.id}" is used twice; camera ids should be unique`);
+  for (const camera of config.cameras) {
+    if (ids.has(camera.id)) problems.push(`cameras: id "${camera.id}" is used twice; camera ids should be unique`);
     ids.add(camera.id);
   }
-  return result.data;
+  const { broker, storage } = config;
+  if (broker.passwordEnv !== undefined && broker.passwordFile !== undefined) {
+    problems.push('broker: set either passwordEnv or passwordFile, not both');
+  }
+  if ((broker.passwordEnv !== undefined || broker.passwordFile !== undefined) && broker.username === undefined) {
+    problems.push('broker.username: should be set when a password is configured (got nothing)');
+  }
+  const secure = /^(mqtts|ssl|wss):\/\//.test(broker.url);
+  if (broker.tls !== undefined && !secure) {
+    problems.push(`broker.url: should start with mqtts:// or wss:// when broker.tls is set (got ${JSON.stringify(redactCredentials(broker.url))})`);
+  }
+  if (storage.evidenceMaxMiB > storage.outboxMaxMiB) {
+    problems.push(`storage.evidenceMaxMiB: should be at most storage.outboxMaxMiB (${storage.outboxMaxMiB}), because evidence is stored inside the outbox (got ${storage.evidenceMaxMiB})`);
+  }
+  return problems;
+}
+
+const SECRET_KEY = /^(password|passphrase|secret|token|privateKey|key)$/i;
+
+/** Returns the paths of keys that look like inline secrets, such as broker.password. */
+function findInlineSecrets(raw: unknown, prefix = ''): string[] {
+  if (raw === null || typeof raw !== 'object') return [];
+  const found: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    const field = prefix === '' ? key : `${prefix}.${key}`;
+    if (SECRET_KEY.test(key) && typeof value === 'string') found.push(field);
+    else found.push(...findInlineSecrets(value, field));
+  }
+  return found;
+}
+
+/** Byte caps of the outbox from the storage section. */
+export function diskBudgetOf(config: AgentConfig): { maxBytes: number; evidenceMaxBytes: number } {
+  return {
+    maxBytes: Math.floor(config.storage.outboxMaxMiB * MIB),
+    evidenceMaxBytes: Math.floor(config.storage.evidenceMaxMiB * MIB),
+  };
 }
 
 /** Reads and validates a JSON config file; relative paths inside it stay relative to the cwd. */
