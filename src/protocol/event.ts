@@ -79,8 +79,58 @@ const eventBase = {
   position: PositionSchema.optional(),
 };
 
-export const PlateEventSchema = z.strictObject({ ...eventBase, kind: z.literal('plate'), plate: PlatePayloadSchema });
-export const FaceEventSchema = z.strictObject({ ...eventBase, kind: z.literal('face'), face: FacePayloadSchema });
+/** Reads of one plate text within a sighting. */
+export const PlateVoteSchema = z.strictObject({
+  text: z.string().min(2).max(16),
+  reads: z.number().int().positive(),
+  /** Sum of the reads' confidences; the text with the largest sum wins the vote. */
+  confidenceSum: z.number().finite().nonnegative(),
+});
+
+/**
+ * One tracked vehicle or person, summarised over the frames it was seen in. An event with this
+ * block stands for the whole track: its plate text is the vote over all reads, its face the best one.
+ */
+export const SightingSchema = z
+  .strictObject({
+    /** Track id, unique per car and camera. */
+    trackId: id,
+    /** 'closed' once the track ended; 'open' for a hit sent at once or an update of a long track. */
+    state: z.enum(['open', 'closed']),
+    /** Car clock, ms since the epoch, of the first and last frame the vehicle or person was seen in. */
+    firstSeenAtMs: finiteMs,
+    lastSeenAtMs: finiteMs,
+    /** Analysed frames in which the vehicle or person was detected. */
+    frames: z.number().int().positive(),
+    /** Of those, frames with a plate read (plate events) or a face (face events). */
+    reads: z.number().int().nonnegative(),
+    /** Plate sightings: the texts read, by descending confidence sum, at most 8. */
+    votes: z.array(PlateVoteSchema).max(8).optional(),
+    /** Face sightings: the parts of the best face's quality score, each 0..1. */
+    faceQuality: z
+      .strictObject({ size: z.number().min(0).max(1), frontalness: z.number().min(0).max(1), sharpness: z.number().min(0).max(1) })
+      .optional(),
+  })
+  .refine((sighting) => sighting.firstSeenAtMs <= sighting.lastSeenAtMs, { message: 'firstSeenAtMs should not be after lastSeenAtMs', path: ['lastSeenAtMs'] });
+
+/** A match the car found against its own copy of the hotlist or watchlist. */
+export const CarMatchSchema = z.strictObject({
+  /** Matched entry, as `plate:<text>` or `face:<subject id>`. */
+  matchKey: z.string().min(1).max(128),
+  /** 1 for an exact plate match, the cosine similarity for a face. */
+  score: z.number().finite().min(-1).max(1),
+  /** Version of the list the car matched against. */
+  listVersion: z.number().int().nonnegative().optional(),
+});
+
+/** Fields a plate or face event may add; events without them are single-frame reads, as in schema v1's first release. */
+const trackedFields = {
+  sighting: SightingSchema.optional(),
+  carMatch: CarMatchSchema.optional(),
+};
+
+export const PlateEventSchema = z.strictObject({ ...eventBase, ...trackedFields, kind: z.literal('plate'), plate: PlatePayloadSchema });
+export const FaceEventSchema = z.strictObject({ ...eventBase, ...trackedFields, kind: z.literal('face'), face: FacePayloadSchema });
 export const ObjectsEventSchema = z.strictObject({
   ...eventBase,
   kind: z.literal('objects'),
@@ -97,6 +147,9 @@ export type PlatePayload = z.infer<typeof PlatePayloadSchema>;
 export type FacePayload = z.infer<typeof FacePayloadSchema>;
 export type Evidence = z.infer<typeof EvidenceSchema>;
 export type Position = z.infer<typeof PositionSchema>;
+export type Sighting = z.infer<typeof SightingSchema>;
+export type PlateVote = z.infer<typeof PlateVoteSchema>;
+export type CarMatch = z.infer<typeof CarMatchSchema>;
 
 export type EventRejection =
   | { code: 'EVENT_TOO_LARGE'; message: string }
