@@ -60,10 +60,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const hits: Hit[] = [];
     let ingested = 0;
     central.service.on('hit', (hit) => {
+      if (hit.carId !== config.carId) return;
       hits.push(hit);
       options.onHit(hit);
     });
-    central.service.on('ingested', () => ingested++);
+    // Only this car's first deliveries count: a shared broker may carry other cars' events.
+    central.service.on('ingested', (event) => {
+      if (event.carId === config.carId && !event.duplicate) ingested++;
+    });
 
     const sources = await cameraSources(clips, options, logger);
     if (sources.rtsp) stack.push(() => sources.rtsp!.stop());
