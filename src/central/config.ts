@@ -9,6 +9,7 @@ import { DEFAULT_FACE_THRESHOLD } from '../matching/watchlist.js';
 import { DEFAULT_MIN_ENROLMENT_QUALITY } from '../matching/enrolment.js';
 import { DEFAULT_FACE_LIST_ID } from '../matching/face-index.js';
 import { DEFAULT_HIT_COOLDOWN_MS } from './service.js';
+import { DEFAULT_WEB_CONFIG, WebConfigSchema } from './web/config.js';
 
 const ID_RULE = 'should be 1-64 letters, digits, _ or -';
 const id = z.string({ error: ID_RULE }).regex(/^[A-Za-z0-9_-]{1,64}$/, ID_RULE);
@@ -27,6 +28,11 @@ const BrokerConfigSchema = z.strictObject({
    * subscribes to every message, which MQTT 3.1.1 brokers without shared subscriptions need.
    */
   shareGroup: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'should be 1-64 letters, digits, _ or -').nullable().default('central'),
+  /**
+   * Broker connections that ingest events, each taking one message at a time. More than one needs a
+   * share group, so the broker splits messages between them instead of copying each to all.
+   */
+  ingestConnections: z.number().int().min(1).max(32).default(1),
 });
 
 const PostgresConfigSchema = z.strictObject({
@@ -100,10 +106,15 @@ export const CentralConfigSchema = z
       .default({ port: 9464 }),
     retention: RetentionConfigSchema.default(RetentionConfigSchema.parse({})),
     lists: ListsConfigSchema.default(ListsConfigSchema.parse({})),
+    /** The command-centre page; off unless enabled. */
+    web: WebConfigSchema.default(DEFAULT_WEB_CONFIG),
   })
   .superRefine((config, context) => {
     if (config.watchlist.length > 0 && config.modelsDir === undefined) {
       context.addIssue({ code: 'custom', path: ['modelsDir'], message: 'is required when the watchlist is not empty, to enrol its photos' });
+    }
+    if (config.broker.ingestConnections > 1 && (config.broker.shareGroup === null || config.broker.protocolVersion !== 5)) {
+      context.addIssue({ code: 'custom', path: ['broker', 'ingestConnections'], message: 'should be 1 unless broker.shareGroup is set and broker.protocolVersion is 5' });
     }
     const seen = new Set<string>();
     config.watchlist.forEach((subject, index) => {

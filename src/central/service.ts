@@ -27,8 +27,13 @@ export const DEFAULT_HIT_COOLDOWN_MS = 60_000;
 const STORE_ATTEMPTS = 4;
 
 export interface CentralServiceDeps {
-  /** Connected or connecting MQTT client; the caller owns it and ends it. */
+  /** Connected or connecting MQTT client for ingest and for publishing hits; the caller owns it and ends it. */
   client: MqttClient;
+  /**
+   * More connections that only ingest, in the same shared-subscription group. mqtt.js handles one
+   * message per connection at a time, so these let the store commit several events concurrently.
+   */
+  ingestClients?: MqttClient[];
   store: CentralStore;
   lists: ListManager;
   logger: Logger;
@@ -83,8 +88,9 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
   private readonly rejectionLog: RejectionLog;
   private readonly clockOffsets: ClockOffsets;
   private readonly filters: string[];
-  private previousHandleMessage: MqttClient['handleMessage'] | null = null;
-  private inFlight: Promise<void> = Promise.resolve();
+  private readonly clients: MqttClient[];
+  private readonly previousHandlers = new Map<MqttClient, MqttClient['handleMessage']>();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly deps: CentralServiceDeps) {
     super();
@@ -94,6 +100,7 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
     this.metrics = new CentralMetrics(deps.registry);
     this.rejectionLog = new RejectionLog(deps.logger, this.clock);
     this.clockOffsets = new ClockOffsets(deps.store);
+    this.clients = [deps.client, ...(deps.ingestClients ?? [])];
     const group = deps.shareGroup ?? null;
     this.filters = [ALL_EVENTS_FILTER, ALL_STATUS_FILTER].map((filter) => (group === null ? filter : sharedFilter(group, filter)));
   }
@@ -103,22 +110,30 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
    * call before the client has connected, because mqtt.js queues the subscription.
    */
   async start(): Promise<void> {
-    const client = this.deps.client;
-    this.previousHandleMessage = client.handleMessage;
-    // mqtt.js sends the QoS 1 PUBACK only when handleMessage calls back, and handles the next message
-    // after that, so an event is committed before the car's delivery is acknowledged.
-    client.handleMessage = (packet, callback) => {
-      const handled = this.handlePacket(packet);
-      this.inFlight = handled;
-      handled.then(() => callback());
-    };
-    const granted = await client.subscribeAsync(this.filters, { qos: 1 });
-    const failed = granted.find((grant) => grant.qos !== 1);
+    for (const client of this.clients) this.takeOverMessages(client);
+    const grants = await Promise.all(this.clients.map((client) => client.subscribeAsync(this.filters, { qos: 1 })));
+    const failed = grants.flat().find((grant) => grant.qos !== 1);
     if (failed !== undefined) {
-      this.restoreHandler();
+      this.restoreHandlers();
       throw new CentralError('CENTRAL_SUBSCRIBE_FAILED', `broker granted QoS ${failed.qos} for ${failed.topic}, expected 1; check the broker's ACL for this client`);
     }
-    this.deps.logger.info({ filters: this.filters, cooldownMs: this.hitCooldownMs, store: this.deps.store.backend }, 'central service started');
+    this.deps.logger.info({ filters: this.filters, connections: this.clients.length, cooldownMs: this.hitCooldownMs, store: this.deps.store.backend }, 'central service started');
+  }
+
+  /**
+   * mqtt.js sends the QoS 1 PUBACK only when handleMessage calls back, and reads the connection's next
+   * message after that, so an event is committed before the car's delivery is acknowledged.
+   */
+  private takeOverMessages(client: MqttClient): void {
+    this.previousHandlers.set(client, client.handleMessage);
+    client.handleMessage = (packet, callback) => {
+      const handled = this.handlePacket(packet);
+      this.inFlight.add(handled);
+      handled.then(() => {
+        this.inFlight.delete(handled);
+        callback();
+      });
+    };
   }
 
   /**
@@ -126,14 +141,14 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
    * that arrive afterwards would be acknowledged without being stored. The broker session keeps them.
    */
   async stop(): Promise<void> {
-    this.restoreHandler();
-    await this.inFlight;
+    this.restoreHandlers();
+    await Promise.all(this.inFlight);
     this.deps.logger.info('central service stopped');
   }
 
-  private restoreHandler(): void {
-    if (this.previousHandleMessage !== null) this.deps.client.handleMessage = this.previousHandleMessage;
-    this.previousHandleMessage = null;
+  private restoreHandlers(): void {
+    for (const [client, handler] of this.previousHandlers) client.handleMessage = handler;
+    this.previousHandlers.clear();
   }
 
   /** Confirms a hit; see decisions.ts for the rules and errors. */

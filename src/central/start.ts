@@ -9,6 +9,7 @@ import { enrolSubject, type FaceEmbedder } from '../matching/enrolment.js';
 import { DEFAULT_FACE_LIST_ID } from '../matching/face-index.js';
 import { LazyCascadeFaceEmbedder } from '../matching/lazy-embedder.js';
 import { createBrokerClient, waitForConnection } from './broker.js';
+import { startClockResponder } from './clock-responder.js';
 import type { CentralConfig } from './config.js';
 import { startHttpServer } from './http.js';
 import { ListManager } from './lists/list-manager.js';
@@ -17,6 +18,7 @@ import { RetentionJob } from './retention.js';
 import { CentralService } from './service.js';
 import { describeDatabase, openStore } from './store/open-store.js';
 import type { CentralStore } from './store/store.js';
+import { startCommandCentreForService } from './web/start-web.js';
 
 export interface CentralDeps {
   logger?: Logger;
@@ -36,6 +38,8 @@ export interface RunningCentral {
   retention: RetentionJob;
   /** Base URL of /metrics and /healthz. */
   httpUrl: string;
+  /** Base URL of the command-centre page, or null when config.web.enabled is false. */
+  webUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -75,13 +79,18 @@ export async function startCentral(config: CentralConfig, deps: CentralDeps = {}
     await syncConfigLists(config, lists, hotlist, embedder);
 
     const client = deps.client ?? createBrokerClient(config.broker, logger);
+    const ingestClients = Array.from({ length: config.broker.ingestConnections - 1 }, (_, index) =>
+      createBrokerClient({ ...config.broker, clientId: `${config.broker.clientId}-${index + 2}` }, logger),
+    );
     const shareGroup = config.broker.protocolVersion === 5 ? config.broker.shareGroup : null;
-    const service = new CentralService({ client, store, lists, logger, clock, registry: deps.registry, hitCooldownMs: config.hitCooldownMs, shareGroup });
+    const service = new CentralService({ client, ingestClients, store, lists, logger, clock, registry: deps.registry, hitCooldownMs: config.hitCooldownMs, shareGroup });
     cleanups.push(() => service.stop());
-    // Pushed last so it runs first: a message reaching a connected client after service.stop() would
+    // Pushed last so they run first: a message reaching a connected client after service.stop() would
     // be acknowledged but never stored.
     if (deps.client === undefined) cleanups.push(() => client.endAsync());
-    await connectAndSubscribe(service, client, config, deps.client === undefined);
+    for (const ingestClient of ingestClients) cleanups.push(() => ingestClient.endAsync());
+    await connectAndSubscribe(service, [...(deps.client === undefined ? [client] : []), ...ingestClients], client, config);
+    cleanups.push(await startClockResponder(client, { logger, clock, shareGroup }));
 
     await startListPublishing(lists, client, signingKey, config, logger, clock);
     cleanups.push(() => lists.stopPolling());
@@ -98,7 +107,10 @@ export async function startCentral(config: CentralConfig, deps: CentralDeps = {}
     });
     cleanups.push(() => http.close());
 
-    return { service, store, lists, retention, httpUrl: http.url, stop: stopAll };
+    const web = config.web.enabled ? await startCommandCentreForService(config.web, { store, service, lists, logger, clock }) : null;
+    if (web !== null) cleanups.push(() => web.close());
+
+    return { service, store, lists, retention, httpUrl: http.url, webUrl: web?.url ?? null, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -151,11 +163,12 @@ async function startListPublishing(
 }
 
 /** Attaches the service before connecting, so events the broker queued for this session are not missed. */
-async function connectAndSubscribe(service: CentralService, client: MqttClient, config: CentralConfig, ownsClient: boolean): Promise<void> {
+async function connectAndSubscribe(service: CentralService, clientsToConnect: MqttClient[], mainClient: MqttClient, config: CentralConfig): Promise<void> {
   const started = service.start();
   // Handled below; this only keeps a rejection during the connect wait from being reported as unhandled.
   started.catch(() => undefined);
-  if (ownsClient) client.connect();
-  await waitForConnection(client, config.broker.connectTimeoutMs, redactCredentials(config.broker.url));
+  for (const client of clientsToConnect) client.connect();
+  const safeUrl = redactCredentials(config.broker.url);
+  await Promise.all([mainClient, ...clientsToConnect].map((client) => waitForConnection(client, config.broker.connectTimeoutMs, safeUrl)));
   await started;
 }

@@ -7,6 +7,12 @@ export const EVENT_SCHEMA_VERSION = 1;
 /** Upper bound for one MQTT event payload; evidence JPEGs are capped well below it. */
 export const MAX_EVENT_BYTES = 256 * 1024;
 
+/**
+ * Deepest JSON nesting accepted; a valid event nests 4 deep (event, plate, corners, point). Deeper
+ * payloads are rejected before JSON.parse, which spends milliseconds on a deeply nested hostile one.
+ */
+export const MAX_EVENT_JSON_DEPTH = 8;
+
 const finiteMs = z.number().finite().nonnegative();
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'should be 1-64 letters, digits, _ or -');
 const point = z.tuple([z.number().finite(), z.number().finite()]);
@@ -167,6 +173,9 @@ export function parseEvent(payload: Uint8Array, topicCarId: string | null): Pars
   if (payload.byteLength > MAX_EVENT_BYTES) {
     return reject('EVENT_TOO_LARGE', `payload should be at most ${MAX_EVENT_BYTES} bytes, instead got ${payload.byteLength}`);
   }
+  if (jsonDepthExceeds(payload, MAX_EVENT_JSON_DEPTH)) {
+    return reject('EVENT_INVALID', `payload should nest at most ${MAX_EVENT_JSON_DEPTH} levels deep`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
@@ -189,4 +198,24 @@ export function parseEvent(payload: Uint8Array, topicCarId: string | null): Pars
 
 function reject(code: EventRejection['code'], message: string): ParseResult {
   return { ok: false, rejection: { code, message } as EventRejection };
+}
+
+/** True when the JSON text nests objects and arrays deeper than maxDepth, ignoring brackets inside strings. */
+export function jsonDepthExceeds(bytes: Uint8Array, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (inString) {
+      if (byte === 0x5c) i++; // backslash: skip the escaped character
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) {
+      inString = true;
+    } else if (byte === 0x7b || byte === 0x5b) {
+      if (++depth > maxDepth) return true;
+    } else if (byte === 0x7d || byte === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
 }

@@ -1,6 +1,7 @@
 // The optional status message a car sends on its status topic: cameras, analysed frame rate and
 // outbox backlog, for the command centre's fleet view. Cars that never send it remain valid.
 import { z } from 'zod';
+import { jsonDepthExceeds } from './event.js';
 
 export const STATUS_SCHEMA_VERSION = 1;
 
@@ -40,6 +41,9 @@ export type StatusParseResult =
 export function parseCarStatus(payload: Uint8Array, topicCarId: string | null): StatusParseResult {
   if (payload.byteLength > MAX_STATUS_BYTES) {
     return { ok: false, rejection: { code: 'STATUS_TOO_LARGE', message: `payload should be at most ${MAX_STATUS_BYTES} bytes, instead got ${payload.byteLength}` } };
+  }
+  if (jsonDepthExceeds(payload, 4)) {
+    return { ok: false, rejection: { code: 'STATUS_INVALID', message: 'payload should nest at most 4 levels deep' } };
   }
   let json: unknown;
   try {
