@@ -20,10 +20,12 @@ export interface HitDecisions {
   dismissHit(hitId: string, by: string, reason: string): Promise<StoredHit>;
 }
 
-/** Source of new hits as the service raises them (CentralService is one). */
+/** Source of new hits and of decisions as the service makes them (CentralService is one). */
 export interface HitSource {
   on(event: 'hit', listener: (hit: Hit) => void): unknown;
+  on(event: 'hitDecided', listener: (hit: StoredHit) => void): unknown;
   off(event: 'hit', listener: (hit: Hit) => void): unknown;
+  off(event: 'hitDecided', listener: (hit: StoredHit) => void): unknown;
 }
 
 export interface HotlistEntryView {
@@ -47,6 +49,12 @@ export interface WatchlistSubjectView {
   photoCount: number;
 }
 
+export interface EnrolResult {
+  subject: WatchlistSubjectView;
+  /** Photos left out because no usable face was found in them. */
+  rejectedPhotos: { name: string; reason: string }[];
+}
+
 export interface ListChangeMeta {
   by: string;
   reason: string;
@@ -63,8 +71,11 @@ export interface ListAdmin {
   removeHotlistEntry(plate: string, change: ListChangeMeta): Promise<void>;
   importHotlistCsv(csvText: string, change: ListChangeMeta): Promise<HotlistImportReport>;
   listWatchlist(): Promise<WatchlistSubjectView[]>;
-  /** Enrols a subject from JPEG or PNG photos; rejects with a ListAdminError ENROL_REJECTED and the reason. */
-  enrolSubject(subject: { subjectId: string; label: string; photos: Buffer[] }, change: ListChangeMeta): Promise<WatchlistSubjectView>;
+  /**
+   * Enrols a subject in the default face list from JPEG or PNG photos. Rejects with a ListAdminError
+   * ENROL_REJECTED and the reason when no photo has a usable face.
+   */
+  enrolSubject(subject: { subjectId: string; label: string; photos: Buffer[] }, change: ListChangeMeta): Promise<EnrolResult>;
   /** Rejects with a ListAdminError SUBJECT_NOT_FOUND. */
   removeSubject(subjectId: string, change: ListChangeMeta): Promise<void>;
 }

@@ -7,6 +7,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from '../../common/log.js';
 import type { Hit } from '../hit.js';
+import type { StoredHit } from '../store/store.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { SessionStore } from '../auth/sessions.js';
 import type { RouteContext } from './context.js';
@@ -86,9 +87,12 @@ export async function registerCommandCentre(app: FastifyInstance, deps: CommandC
   });
 
   const onHit = (hit: Hit): void => live.broadcastHit(toHitView(hit));
+  const onHitDecided = (hit: StoredHit): void => live.broadcastDecision(toHitView(hit));
   deps.ports.hits.on('hit', onHit);
+  deps.ports.hits.on('hitDecided', onHitDecided);
   app.addHook('onClose', async () => {
     deps.ports.hits.off('hit', onHit);
+    deps.ports.hits.off('hitDecided', onHitDecided);
   });
   return { sessions, live };
 }

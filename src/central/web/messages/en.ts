@@ -141,6 +141,7 @@ export const en = {
   'lists.label': 'Label',
   'lists.photos': 'Photos',
   'lists.photoCount': '{count} photos',
+  'lists.photoRejected': '{name} not used: {reason}',
   'lists.enrol': 'Enrol',
   'lists.saved': 'Saved.',
 

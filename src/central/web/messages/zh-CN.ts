@@ -142,6 +142,7 @@ export const zhCN: MessageCatalogue = {
   'lists.label': '标注',
   'lists.photos': '照片',
   'lists.photoCount': '{count} 张照片',
+  'lists.photoRejected': '{name} 未使用：{reason}',
   'lists.enrol': '录入',
   'lists.saved': '已保存。',
 

@@ -529,9 +529,10 @@ function fileToBase64(file) {
 async function enrol(event) {
   const form = event.target;
   const photosBase64 = await Promise.all([...form.photos.files].map(fileToBase64));
-  await api('POST', '/api/watchlist/enrol', { subjectId: form.subjectId.value, label: form.label.value, photosBase64, changeReason: form.changeReason.value });
+  const { rejectedPhotos } = await api('POST', '/api/watchlist/enrol', { subjectId: form.subjectId.value, label: form.label.value, photosBase64, changeReason: form.changeReason.value });
   form.reset();
   showMessage(t('lists.saved'), 'info');
+  $('#import-report').replaceChildren(...rejectedPhotos.map((photo) => element('li', { text: t('lists.photoRejected', photo) })));
   await loadLists();
 }
 

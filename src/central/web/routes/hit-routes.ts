@@ -1,5 +1,5 @@
 // Hits for the live view and the operator's decision on each. The service writes the decision and
-// its audit entry; the live view of every logged-in user is then updated.
+// its audit entry and announces it, which updates the live view of every logged-in user.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RouteContext } from '../context.js';
@@ -36,8 +36,6 @@ export function registerHitRoutes(app: FastifyInstance, context: RouteContext): 
     const { decisions } = context.ports;
     const hit = decision === 'confirmed' ? await decisions.confirmHit(id, actor, reason) : await decisions.dismissHit(id, actor, reason);
     context.logger.info({ hitId: id, decision, actor }, 'hit decided');
-    const view = toHitView(hit);
-    context.live.broadcastDecision(view);
-    return { hit: view };
+    return { hit: toHitView(hit) };
   });
 }

@@ -71,8 +71,7 @@ export function registerListRoutes(app: FastifyInstance, context: RouteContext):
     const by = currentUser(request).session.username;
     const body = parseInput(EnrolSchema, request.body, 'enrolment');
     const photos = body.photosBase64.map((text) => Buffer.from(text, 'base64'));
-    const subject = await lists().enrolSubject({ subjectId: body.subjectId, label: body.label, photos }, { by, reason: body.changeReason });
-    return { subject };
+    return lists().enrolSubject({ subjectId: body.subjectId, label: body.label, photos }, { by, reason: body.changeReason });
   });
 
   app.post('/api/watchlist/remove', { preHandler: guard }, async (request) => {
