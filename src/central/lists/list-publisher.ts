@@ -1,5 +1,5 @@
 // Publishes each list to the cars as a signed snapshot (retained, so a car that connects later gets
-// it) and, when a previous version was published by this instance, a signed delta from it.
+// it) and, when this instance published the previous version, first a signed delta from that one.
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
@@ -58,9 +58,8 @@ export class ListPublisher {
 
     const itemJson = new Map([...items].map(([key, item]) => [key, JSON.stringify(item)]));
     const issuedAtMs = this.clock();
-    const snapshot = { v: 1, list, kind: 'snapshot', version, issuedAtMs, items: [...items].map(([key, item]) => ({ key, item })) } as ListPayload;
-    await this.client.publishAsync(listSnapshotTopic(list), JSON.stringify(signListPayload(snapshot, this.privateKey)), { qos: 1, retain: true });
 
+    // The delta goes first: connected cars apply it, and then skip the snapshot of the same version.
     let deltaSize: number | null = null;
     if (previous !== undefined) {
       const upserts = [...items].filter(([key]) => previous.itemJson.get(key) !== itemJson.get(key)).map(([key, item]) => ({ key, item }));
@@ -69,6 +68,9 @@ export class ListPublisher {
       await this.client.publishAsync(listDeltaTopic(list), JSON.stringify(signListPayload(delta, this.privateKey)), { qos: 1, retain: true });
       deltaSize = upserts.length + removals.length;
     }
+
+    const snapshot = { v: 1, list, kind: 'snapshot', version, issuedAtMs, items: [...items].map(([key, item]) => ({ key, item })) } as ListPayload;
+    await this.client.publishAsync(listSnapshotTopic(list), JSON.stringify(signListPayload(snapshot, this.privateKey)), { qos: 1, retain: true });
     this.published.set(list, { version, itemJson });
     this.logger.info({ list, version, items: items.size, deltaItems: deltaSize, keyId: this.keyId }, 'list published');
   }
