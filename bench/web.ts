@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -186,15 +187,31 @@ export function formatHitToPage(result: HitToPageResult, label: string): string 
   return `hit-to-page ${label}: ${result.shown}/${result.hits} hits shown, p50 ${latencyMs.p50.toFixed(1)} ms, p99 ${latencyMs.p99.toFixed(1)} ms, max ${latencyMs.max.toFixed(1)} ms, load events ${result.loadEventsPublished}`;
 }
 
+/** Runs the measurement from the command line; BENCH_WEB_POSTGRES_URL selects PostgreSQL in a throw-away schema. */
+async function runFromCommandLine(): Promise<void> {
+  const hits = Number(process.env.BENCH_WEB_HITS ?? 50);
+  const hitIntervalMs = Number(process.env.BENCH_WEB_INTERVAL_MS ?? 20);
+  const loadEventsPerSec = Number(process.env.BENCH_WEB_LOAD ?? 0);
+  const postgresUrl = process.env.BENCH_WEB_POSTGRES_URL;
+  const schema = `bench_web_${Date.now().toString(36)}`;
+  const database = postgresUrl === undefined ? undefined : { postgres: { url: postgresUrl, schema } };
+  try {
+    const result = await measureHitToPage({ hits, hitIntervalMs, loadEventsPerSec, ...(database === undefined ? {} : { database }) });
+    console.log(formatHitToPage(result, `${postgresUrl === undefined ? 'sqlite' : 'postgres'}, ${hitIntervalMs} ms apart, load ${loadEventsPerSec}/s`));
+  } finally {
+    if (postgresUrl !== undefined) {
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  }
+}
+
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntryPoint) {
-  const hits = Number(process.env.BENCH_WEB_HITS ?? 50);
-  const loadEventsPerSec = Number(process.env.BENCH_WEB_LOAD ?? 0);
-  measureHitToPage({ hits, loadEventsPerSec }).then(
-    (result) => console.log(formatHitToPage(result, `sqlite, load ${loadEventsPerSec}/s`)),
-    (error: unknown) => {
-      console.error(`bench web failed: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
+  runFromCommandLine().catch((error: unknown) => {
+    console.error(`bench web failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
 }
