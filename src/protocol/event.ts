@@ -52,11 +52,14 @@ export const EvidenceSchema = z.strictObject({
   jpegBase64: z.string().max(96 * 1024),
 });
 
-/** Car position when the frame was read (WGS 84), optional because not every car has a GNSS fix. */
+/** Car position when the frame was read (WGS 84), from the car's GNSS receiver. */
 export const PositionSchema = z.strictObject({
   latitude: z.number().finite().min(-90).max(90),
   longitude: z.number().finite().min(-180).max(180),
+  /** Estimated horizontal error (gpsd's eph, 95% confidence), m. */
   accuracyM: z.number().finite().nonnegative().optional(),
+  /** Car clock, ms since the epoch, when the receiver took this fix. */
+  fixAtMs: z.number().finite().nonnegative().optional(),
 });
 
 /** Stage durations measured on the car, in ms. */
@@ -82,7 +85,11 @@ const eventBase = {
   clockOffsetMs: z.number().finite().nullable(),
   stages: CarStagesSchema,
   evidence: z.array(EvidenceSchema).max(2),
-  position: PositionSchema.optional(),
+  /**
+   * Car position: null when the car's GNSS receiver had no current fix, absent when the car has no
+   * receiver configured (or its agent predates this field).
+   */
+  position: PositionSchema.nullable().optional(),
 };
 
 /** Reads of one plate text within a sighting. */
