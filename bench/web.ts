@@ -35,6 +35,7 @@ export interface HitToPageOptions {
 
 export interface HitToPageResult {
   hits: number;
+  /** Hits whose row appeared before the timeout. */
   shown: number;
   /** Latency from publish to row in ms, over the hits shown. */
   latencyMs: Summary;

@@ -1,6 +1,6 @@
 // The command centre in a real browser (Debian chromium driven by playwright-core) against the whole
 // central service on the real Mosquitto at 127.0.0.1:1883: a test car's event becomes a hit on the
-// page, an operator confirms it, and a supervisor sees who did it in the audit log.
+// page, an operator confirms it, and the audit page shows a supervisor who did it.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

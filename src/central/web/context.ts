@@ -1,5 +1,5 @@
-// What every route module of the command centre receives: the ports, the sessions, the clock and
-// the logger, plus the one helper that writes the web layer's own audit entries.
+// The context every route module of the command centre receives (ports, sessions, clock, logger),
+// and the one helper that writes the web layer's own audit entries.
 import type { Logger } from '../../common/log.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { SessionStore } from '../auth/sessions.js';

@@ -55,17 +55,17 @@ const LIST_ADMIN_STATUS: Record<ListAdminErrorCode, number> = {
 };
 
 /** Validates a request body or query with a zod schema; throws BAD_REQUEST naming the fields at fault. */
-export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+export function parseInput<T>(schema: z.ZodType<T>, input: unknown, inputName: string): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const fields = result.error.issues
     .slice(0, 5)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
     .join('; ');
-  throw new WebError('BAD_REQUEST', 400, `invalid ${what}: ${fields}`);
+  throw new WebError('BAD_REQUEST', 400, `invalid ${inputName}: ${fields}`);
 }
 
-/** Maps any thrown error to a reply; unexpected errors are logged and answered as INTERNAL. */
+/** Maps any thrown error to a reply. Unexpected errors are logged and returned as INTERNAL. */
 export function handleError(logger: Logger) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void => {
     const known = toWebError(error);

@@ -66,7 +66,7 @@ export function authorize(request: FastifyRequest, sessions: SessionStore, permi
 
 const authenticatedRequests = new WeakMap<FastifyRequest, AuthenticatedRequest>();
 
-/** A preHandler that lets only users with the permission through (null: any logged-in user). */
+/** Builds a preHandler that admits only users with the permission (null admits any logged-in user). */
 export function requirePermission(sessions: SessionStore, permission: Permission | null): preHandlerAsyncHookHandler {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     authenticatedRequests.set(request, authorize(request, sessions, permission));

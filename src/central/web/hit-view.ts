@@ -15,7 +15,7 @@ export interface HitView {
   readPlate: string | null;
   subjectId: string | null;
   label: string | null;
-  /** Why the plate is on the hotlist. */
+  /** Reason the plate is on the hotlist. */
   listReason: string | null;
   priority: number | null;
   matchKind: Hit['matchKind'];

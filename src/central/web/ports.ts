@@ -1,5 +1,5 @@
-// What the command centre needs from the rest of the central service: the store's search, user
-// and audit methods, the service's hit decisions and live hits, and the list administration.
+// Interfaces the command centre uses to reach the rest of the central service: the store's search,
+// user and audit methods, the service's hit decisions and live hits, and the list administration.
 // The web layer depends only on these interfaces, so tests and other services can supply them.
 import type { Hit } from '../hit.js';
 import type { CentralStore, StoredHit } from '../store/store.js';

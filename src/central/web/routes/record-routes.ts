@@ -81,7 +81,7 @@ export function toCarStatusView(car: CarStatus, nowMs: number, onlineWindowMs: n
   };
 }
 
-/** Maps the page's plate field onto the store's query: a trailing '*' asks for a prefix. */
+/** Maps the page's plate field onto the store's query: a trailing '*' selects a prefix search. */
 function toEventQuery(input: { plate?: string; carId?: string; kind?: EventQuery['kind']; fromMs?: number; toMs?: number; limit: number }): EventQuery {
   const { plate, ...rest } = input;
   const query: EventQuery = dropUndefined(rest);
@@ -95,7 +95,7 @@ function toEventQuery(input: { plate?: string; carId?: string; kind?: EventQuery
   return query;
 }
 
-/** Removes keys whose value is undefined, so the store sees absent filters as absent. */
+/** Removes keys whose value is undefined, so the store treats missing filters as absent. */
 function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 }

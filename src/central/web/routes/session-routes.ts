@@ -1,4 +1,4 @@
-// Login, logout and the current session. A failed login says only that the name or password was
+// Login, logout and the current session. A failed login reports only that the name or password was
 // wrong, and takes as long for an unknown name as for a wrong password.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
