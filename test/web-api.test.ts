@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import WebSocket from 'ws';
 import type { CentralStore } from '../src/central/store/store.js';
 import type { CommandCentrePorts, HitDecisions } from '../src/central/web/ports.js';
 import { en } from '../src/central/web/messages/en.js';
@@ -22,6 +23,7 @@ let store: CentralStore;
 let running: RunningCommandCentre;
 let app: FastifyInstance;
 let names: Awaited<ReturnType<typeof createUsers>>;
+const hitSource = new EventEmitter();
 
 /** Fails the test when a route calls it; these tests do not decide hits (web-browser tests do). */
 const unusedDecisions: HitDecisions = {
@@ -33,7 +35,7 @@ before(async () => {
   testStore = await openTestStore('sqlite');
   store = testStore.store;
   names = await createUsers(store);
-  const ports: CommandCentrePorts = { store, decisions: unusedDecisions, hits: new EventEmitter() };
+  const ports: CommandCentrePorts = { store, decisions: unusedDecisions, hits: hitSource };
   running = await startCommandCentre(ports);
   app = running.app;
 });
@@ -306,4 +308,44 @@ test('messages – every key the page uses exists', () => {
   const statuses = ['open', 'confirmed', 'dismissed'].map((status) => `hit.status.${status}`);
   for (const key of [...roles, ...statuses, 'hit.match.tolerant', 'hit.kind.face', 'search.kind.objects', 'error.HIT_ALREADY_DECIDED']) assert.ok(key in zhCN, key);
   assert.match(zhCN['app.title'], /[\u4e00-\u9fff]/, 'the Chinese title is in Chinese');
+});
+
+/** Opens the live socket and resolves with it once open, or with the HTTP status that rejected the handshake. */
+function openLive(headers: Record<string, string>): Promise<{ socket: WebSocket } | { status: number }> {
+  const socket = new WebSocket(`${running.url.replace('http', 'ws')}/api/live`, { headers });
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve({ socket }));
+    socket.once('unexpected-response', (_request, response) => resolve({ status: response.statusCode ?? 0 }));
+    socket.once('error', reject);
+  });
+}
+
+test('live – handshake needs a session and this origin', async () => {
+  const anonymous = await openLive({});
+  assert.deepEqual(anonymous, { status: 401 });
+  const session = await login(names.operator, PASSWORDS.operator);
+  const crossSite = await openLive({ cookie: session.cookie, origin: 'http://evil.example' });
+  assert.deepEqual(crossSite, { status: 403 });
+});
+
+test('live – sends new hits, closes on logout', async () => {
+  const session = await login(names.operator, PASSWORDS.operator);
+  const opened = await openLive({ cookie: session.cookie, origin: running.url });
+  assert.ok('socket' in opened, 'the socket opens');
+  const { socket } = opened;
+
+  const carId = `car-live-${Date.now()}`;
+  const nowMs = Date.now();
+  const outcome = await store.recordEvent({ event: plateEvent(carId, 1, '川A8H458', nowMs), receivedAtMs: nowMs, clockOffsetMs: 0, candidate: plateCandidate('川A8H458'), hitAtMs: nowMs, cooldownMs: 60_000, newHitId: `hit-${carId}` });
+  assert.ok(!outcome.duplicate && outcome.hit !== null);
+  const message = new Promise<{ type: string; hit: { hitId: string; carId: string; decision: unknown } }>((resolve) => socket.once('message', (data) => resolve(JSON.parse(String(data)))));
+  hitSource.emit('hit', outcome.hit);
+  const received = await message;
+  assert.equal(received.type, 'hit');
+  assert.equal(received.hit.hitId, `hit-${carId}`);
+  assert.equal(received.hit.decision, null);
+
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  await post(session, '/api/logout', {});
+  assert.equal(await closed, 4401, 'logout closes the socket with the session-ended code');
 });
