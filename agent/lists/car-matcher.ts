@@ -1,0 +1,51 @@
+// Matches each tracked plate read and face against the car's own list copies, through the
+// pipeline's hit hook, so a hit is raised on the car even while it is offline. Sending the hit event
+// is the pipeline's job.
+import type { Logger } from '../../src/common/log.js';
+import type { CarMatch, CandidateRead, HitHook } from '../pipeline/hit-hook.js';
+import type { CarLists } from './car-lists.js';
+
+export interface CarMatcherDeps {
+  lists: CarLists;
+  logger: Logger;
+  /** Called once per match, e.g. to count it. */
+  onHit?: (kind: 'plate' | 'face', match: CarMatch) => void;
+  nowMs?: () => number;
+}
+
+export class CarMatcher implements HitHook {
+  private readonly nowMs: () => number;
+
+  constructor(private readonly deps: CarMatcherDeps) {
+    this.nowMs = deps.nowMs ?? Date.now;
+  }
+
+  /** Uses the same rules as the central service: exact or tolerant plates, cosine faces with negatives. */
+  onCandidate(read: CandidateRead): CarMatch | null {
+    const match = read.kind === 'plate' ? this.matchPlate(read) : this.matchFace(read);
+    if (match !== null) this.deps.onHit?.(read.kind, match);
+    return match;
+  }
+
+  private matchPlate(read: Extract<CandidateRead, { kind: 'plate' }>): CarMatch | null {
+    const found = this.deps.lists.hotlist.lookup(read.plate.text, this.nowMs());
+    if (found === null) return null;
+    const listVersion = this.deps.lists.versions().hotlist;
+    // The plate of a hit may be logged; plates that match nothing never are.
+    this.deps.logger.info({ kind: 'plate', plate: found.entry.plate, matchKind: found.kind, priority: found.entry.priority, camera: read.cameraId, trackId: read.trackId, listVersion }, 'hit raised on the car');
+    return { matchKey: `plate:${found.entry.plate}`, score: found.kind === 'exact' ? 1 : round(read.plate.confidence), listVersion };
+  }
+
+  private matchFace(read: Extract<CandidateRead, { kind: 'face' }>): CarMatch | null {
+    const { match } = this.deps.lists.faceIndex.search(read.face.embedding);
+    if (match === null) return null;
+    const listVersion = this.deps.lists.versions().watchlist;
+    // The subject id is logged, never the label, which names a person.
+    this.deps.logger.info({ kind: 'face', subjectId: match.subjectId, listId: match.listId, score: round(match.score), camera: read.cameraId, trackId: read.trackId, listVersion }, 'hit raised on the car');
+    return { matchKey: `face:${match.subjectId}`, score: round(match.score), listVersion };
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
