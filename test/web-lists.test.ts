@@ -32,7 +32,8 @@ const unusedDecisions: HitDecisions = {
 before(async () => {
   testStore = await openTestStore('sqlite');
   names = await createUsers(testStore.store);
-  const models = modelsDir();
+  // Without VA_MODELS_DIR the hotlist tests still run; the enrolment test then skips or, in CI, fails.
+  const models = process.env.VA_MODELS_DIR === undefined ? null : modelsDir();
   embedder = models === null ? null : new LazyCascadeFaceEmbedder(models, silent);
   const manager = new ListManager({ store: testStore.store, logger: silent, ...(embedder === null ? {} : { embedder }) });
   await manager.syncConfig({ hotlist: [], faceLists: [{ listId: 'default', threshold: 0.4 }], subjects: [] });
@@ -101,7 +102,7 @@ test('hotlist – CSV import reports rejected lines', async () => {
 
 test('watchlist – enrol from real photos', async (t) => {
   const faces = fixturesDir(t);
-  if (faces === null || embedder === null) return t.skip('needs VA_MODELS_DIR and VA_FIXTURES_DIR');
+  if (modelsDir(t) === null || faces === null || embedder === null) return;
   const photo = (name: string) => readFileSync(path.join(faces, 'faces', name)).toString('base64');
   const plates = readFileSync(path.join(faces, 'plates', 'labels.json'), 'utf8');
   const noFacePhoto = Object.keys(JSON.parse(plates) as Record<string, unknown>)[0]!;
