@@ -253,7 +253,7 @@ function waitForMessage(child: ChildProcess, expected: string): Promise<void> {
   });
 }
 
-/** The simulated fleet: 20 cars; 5 % of plate reads are hotlisted, a fifth of the events are faces, 2 % of them of a subject. */
+/** Builds event `index` of the simulated fleet: 20 cars, a fifth of the events faces (a tenth of those of a subject), 5 % of all events a hotlisted plate. */
 function fleetEvent(carPrefix: string, index: number): PatrolEvent {
   const carId = `${carPrefix}-${index % 20}`;
   const seq = Math.floor(index / 20) + 1;

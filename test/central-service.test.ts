@@ -213,7 +213,10 @@ test('service – raises one hit for a hotlisted plate', async () => {
     await publishEvent(harness, clean);
     await publishEvent(harness, hot);
     await waitUntil(() => ingestedFor(harness, carId).length === 2, 'both events to be ingested');
-    await waitUntil(() => published.length === 1, 'the hit on the hits topic');
+    // Another central service on the same broker may publish its own hit for these events, so the
+    // published hit is found by id.
+    const isOurs = (candidate: Hit): boolean => harness.hits.some((raised) => raised.hitId === candidate.hitId);
+    await waitUntil(() => published.some(isOurs), 'the hit on the hits topic');
 
     const carHits = harness.hits.filter((hit) => hit.carId === carId);
     assert.equal(carHits.length, 1, 'only the hotlisted plate should raise a hit');
@@ -238,7 +241,7 @@ test('service – raises one hit for a hotlisted plate', async () => {
     assert.ok(hit.latency.centralMs < 1000, `centralMs ${hit.latency.centralMs} should be under 1 s`);
     assert.equal(hit.latency.frameToHitMs, hit.hitAtMs - hot.frameReceivedAtMs);
 
-    assert.deepEqual(published[0], hit, 'the published hit should equal the emitted one');
+    assert.deepEqual(published.find(isOurs), hit, 'the published hit should equal the emitted one');
     const stored = await harness.store.getHit(hit.hitId);
     assert.ok(stored);
     assert.equal(stored.repeatCount, 0);

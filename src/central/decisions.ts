@@ -49,7 +49,7 @@ export async function decideHit(deps: DecisionDeps, hitId: string, decision: Hit
   return decided;
 }
 
-/** The face of a face hit, from its stored event, as a negative of the matched subject. */
+/** Builds the negative of a face hit: its face, from the stored event, for the matched subject. */
 async function negativeFor(store: CentralStore, hit: StoredHit, atMs: number): Promise<FaceNegative | undefined> {
   if (hit.kind !== 'face' || hit.matched.subjectId === undefined) return undefined;
   const event = await store.getEvent(hit.carId, hit.seq);

@@ -1,6 +1,6 @@
-// The central ingest loop: receives car events and status messages over MQTT (a shared subscription
-// when several instances split the fleet), validates them, stores each event once, matches plates and
-// faces, raises hits (stored, emitted and published) and records operator decisions on them.
+// The central ingest loop. It receives car events and status messages over MQTT, through a shared
+// subscription when several instances split the fleet. It stores each valid event once, matches plates
+// and faces, raises hits (stored, emitted and published) and records operator decisions on them.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IPublishPacket, MqttClient } from 'mqtt';
@@ -137,7 +137,7 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
   }
 
   /**
-   * Stops consuming and waits for the message being handled. Disconnect the client first: messages
+   * Stops consuming and waits for the messages being handled. Disconnect the client first: messages
    * that arrive afterwards would be acknowledged without being stored. The broker session keeps them.
    */
   async stop(): Promise<void> {
@@ -192,7 +192,7 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
     try {
       outcome = await this.storeWithRetry(event, receivedAtMs);
     } catch (error) {
-      // NOTE: the broker still receives the PUBACK, so after the retries this event is lost; the
+      // NOTE: the broker still receives the PUBACK, so after the retries this event is lost. The
       // counter and the error line are how an operator learns about it.
       this.metrics.ingestFailures.inc();
       this.deps.logger.error({ err: error, carId: event.carId, seq: event.seq, kind: event.kind, attempts: STORE_ATTEMPTS }, 'event could not be stored or matched');

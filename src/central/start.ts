@@ -121,7 +121,7 @@ function configHotlist(config: CentralConfig): HotlistEntry[] {
   return typeof config.hotlist === 'string' ? loadHotlistFile(config.hotlist).entries() : parseHotlistEntries(config.hotlist, 'config hotlist');
 }
 
-/** The given embedder, or a lazily loaded cascade when modelsDir is set, or null when enrolment is impossible. */
+/** Returns the given embedder, a lazily loaded cascade when modelsDir is set, or null when enrolment is impossible. */
 function embedderFor(config: CentralConfig, provided: FaceEmbedder | undefined, logger: Logger, cleanups: Cleanup[]): FaceEmbedder | null {
   if (provided !== undefined) return provided;
   if (config.modelsDir === undefined) {

@@ -99,7 +99,7 @@ function boxAreaPx(box: BoxXyxyPx): number {
 /** A photo to enrol from: a file path or encoded image bytes, with a name for the report. */
 export type EnrolmentPhoto = { name: string; filePath: string } | { name: string; encoded: Uint8Array };
 
-/** What enrolment made of one photo. */
+/** Outcome of enrolment for one photo. */
 export type PhotoOutcome =
   | { name: string; ok: true; quality: number }
   | { name: string; ok: false; code: 'ENROL_PHOTO_FAILED' | 'ENROL_NO_FACE' | 'ENROL_LOW_QUALITY'; reason: string };
@@ -112,7 +112,7 @@ export interface EnrolmentReport {
 
 /**
  * Enrols from every usable photo and reports why each other photo was rejected. Unlike
- * enrolSubject, a subject with some unusable photos is still enrolled; it is rejected with
+ * enrolSubject, a subject with some unusable photos is still enrolled. It is rejected with
  * ENROL_NO_USABLE_PHOTO, naming each photo's reason, only when no photo has a usable face.
  */
 export async function enrolFromPhotos(photos: readonly EnrolmentPhoto[], embedder: FaceEmbedder, options: { minQuality?: number } = {}): Promise<EnrolmentReport> {

@@ -132,8 +132,8 @@ export class FaceIndex {
   }
 
   /**
-   * A negative suppresses a match when the query is at least as close to that dismissed face as to
-   * the subject and also close enough to it to count as the same person under the list's threshold.
+   * Returns whether a negative suppresses the match: the query is at least as close to that dismissed
+   * face as to the subject, and close enough to it to count as the same person under the list's threshold.
    */
   private resemblesNegative(index: number, query: Float32Array, candidate: FaceMatch): boolean {
     for (const negative of this.negativesBySubject.get(index) ?? []) {

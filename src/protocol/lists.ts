@@ -66,7 +66,7 @@ const listPayload = <L extends ListName, T extends z.ZodType>(list: L, item: T) 
 export const ListPayloadSchema = z.union([listPayload('hotlist', HotlistItemSchema), listPayload('watchlist', WatchlistItemSchema)]);
 export type ListPayload = z.infer<typeof ListPayloadSchema>;
 
-/** What travels on the list topics: the payload as signed text, the signing key's id and the signature. */
+/** Message on the list topics: the payload as signed text, the signing key's id and the signature. */
 export const SignedListMessageSchema = z.strictObject({
   keyId: z.string().regex(/^[0-9a-f]{16}$/, 'should be 16 hex digits'),
   /** ListPayload as JSON text; the signature covers exactly these UTF-8 bytes. */
@@ -133,8 +133,8 @@ export type ApplyResult<T extends ListItem> =
   | { applied: false; reason: 'stale' | 'base-mismatch'; state: ListState<T> };
 
 /**
- * Applies a verified payload to a list copy. A snapshot replaces the copy unless it is older; a delta
- * applies only on top of its base version, and a car that missed one waits for the next snapshot.
+ * Applies a verified payload to a list copy. A snapshot replaces the copy unless it is older. A delta
+ * applies only on top of its base version, so a car that missed one waits for the next snapshot.
  */
 export function applyListMessage<T extends ListItem>(state: ListState<T>, payload: ListPayload): ApplyResult<T> {
   if (payload.kind === 'snapshot') {

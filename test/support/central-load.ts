@@ -38,7 +38,7 @@ export function faceEventFor(carId: string, seq: number, embedding: ArrayLike<nu
   };
 }
 
-/** A plate text that no hotlist in the tests contains: 沪B then five characters from the seq. */
+/** Returns a plate text that no hotlist in the tests contains: 沪B and five digits of the seq. */
 export function cleanPlate(seq: number): string {
   return `沪B${String(seq % 100_000).padStart(5, '0')}`;
 }

@@ -1,5 +1,5 @@
-// Turns stored hotlist entries and watchlist rows into the keyed items cars receive, with the same
-// keys the store uses for list changes (plate; subject:, list: and negative: prefixes).
+// Turns stored hotlist entries and watchlist rows into the keyed items cars receive. Keys are the
+// ones the store uses for list changes: the plate, or a subject:, list: or negative: prefix.
 import type { HotlistItem, WatchlistItem } from '../../protocol/lists.js';
 import { embeddingsToBase64 } from '../../protocol/lists.js';
 import type { FaceList, FaceNegative, StoredHotlistEntry, StoredSubject } from '../store/store.js';

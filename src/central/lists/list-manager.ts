@@ -1,6 +1,6 @@
-// Owns the hotlist and the face watchlist at run time: loads them from the store into the matchers,
-// applies audited changes from operators and the config file, reloads when another instance changed
-// them, and hands each new version to the list publisher.
+// Owns the hotlist and the face watchlist at run time. It loads them from the store into the matchers,
+// applies audited changes from operators and the config file, and reloads them when another instance
+// changed them. Each new version goes to the list publisher.
 import type { Logger } from '../../common/log.js';
 import { Hotlist, parseHotlistCsvReport, parseHotlistEntries, type HotlistCsvReport } from '../../matching/hotlist.js';
 import { enrolFromPhotos, type EnrolmentPhoto, type EnrolmentReport, type FaceEmbedder } from '../../matching/enrolment.js';

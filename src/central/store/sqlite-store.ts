@@ -291,7 +291,8 @@ export class SqliteStore implements CentralStore {
   }
 
   async updateUser(username: string, update: UserUpdate): Promise<User> {
-    const disabled = update.disabled === undefined ? null : update.disabled ? 1 : 0;
+    let disabled: number | null = null;
+    if (update.disabled !== undefined) disabled = update.disabled ? 1 : 0;
     const row = this.statements.updateUser.get(update.role ?? null, update.passwordHash ?? null, disabled, update.updatedAtMs, username) as UserRow | undefined;
     if (row === undefined) throw new StoreError('STORE_USER_NOT_FOUND', `user ${username} not found`);
     return rowToUser(row);

@@ -148,7 +148,7 @@ export interface CarStatus {
 
 export type ListName = 'hotlist' | 'watchlist';
 
-/** Who made a list change and why; every change bumps the list's version. */
+/** Author, time and reason of a list change; every change bumps the list's version. */
 export interface ChangeMeta {
   by: string;
   atMs: number;
@@ -223,7 +223,7 @@ export interface AuditEntryInput {
   actor: string;
   /** Dotted verb such as `hit.dismiss`, `hotlist.add`, `search.hits`, `user.login`. */
   action: string;
-  /** What the action applied to, such as a hit id, plate, subject id or username, or null. */
+  /** Target of the action, such as a hit id, plate, subject id or username, or null. */
   target: string | null;
   reason: string | null;
   /** Small JSON-serialisable detail, such as search filters; never images or embeddings. */
