@@ -9,13 +9,13 @@ import { test } from 'node:test';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { CarLists, type ListOutcome } from '../agent/lists/car-lists.js';
-import { CarMatcher } from '../agent/lists/car-matcher.js';
+import { CarMatcher, type MatchableRead } from '../agent/lists/car-matcher.js';
 import { subscribeToLists } from '../agent/lists/list-subscription.js';
 import { loadTrustedKeys } from '../agent/lists/trusted-keys.js';
-import type { CandidateRead, CarMatch } from '../agent/pipeline/hit-hook.js';
 import { ListPublisher } from '../src/central/lists/list-publisher.js';
 import { CascadeFaceEmbedder } from '../src/matching/cascade-embedder.js';
 import { DEFAULT_FACE_THRESHOLD } from '../src/matching/watchlist.js';
+import type { CarMatch } from '../src/protocol/event.js';
 import { embeddingsToBase64, listKeyId, signListPayload, type HotlistItem, type ListPayload, type WatchlistItem } from '../src/protocol/lists.js';
 import { listDeltaTopic, listSnapshotTopic } from '../src/protocol/topics.js';
 import { fixturesDir, modelsDir } from './support/assets.js';
@@ -47,9 +47,8 @@ function newLists(): { lists: CarLists; dir: string } {
   return { lists: new CarLists({ dir, trustedKeys: trusted, logger: silent }), dir };
 }
 
-function plateRead(text: string, confidence = 0.9): CandidateRead {
-  const plate = { text, format: 'blue', color: 'blue', rows: 1, confidence, box: [0, 0, 10, 5], corners: [[0, 0], [10, 0], [10, 5], [0, 5]], detectionScore: 0.9 };
-  return { kind: 'plate', cameraId: 'front', trackId: 't1', frameAtMs: Date.now(), plate } as unknown as CandidateRead;
+function plateRead(text: string, confidence = 0.9): MatchableRead {
+  return { kind: 'plate', cameraId: 'front', trackId: 't1', plate: { text, confidence } };
 }
 
 function errorCode(outcome: ListOutcome): string | null {
@@ -181,7 +180,7 @@ test('car matcher – watchlist faces with real models', { timeout: 120_000 }, a
   const { lists, dir } = newLists();
   assert.equal(lists.receive(listSnapshotTopic('watchlist'), signed(watchlist(1, null))).status, 'applied');
   const matcher = new CarMatcher({ lists, logger: silent });
-  const faceRead = (embedding: Float32Array) => ({ kind: 'face', cameraId: 'left', trackId: 't2', frameAtMs: 0, face: { embedding } }) as unknown as CandidateRead;
+  const faceRead = (embedding: Float32Array): MatchableRead => ({ kind: 'face', cameraId: 'left', trackId: 't2', face: { embedding } });
 
   const hit = matcher.onCandidate(faceRead(sameSubject));
   assert.equal(hit?.matchKey, 'face:subject-c');

@@ -86,3 +86,27 @@ test('config – file errors name the file', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('config – accepts PostgreSQL and fleet settings', () => {
+  const config = parseCentralConfig(
+    { ...minimal, database: { postgres: { url: 'postgres://central@db.invalid:5432/patrol' } }, broker: { url: 'mqtt://127.0.0.1:1883', ingestConnections: 4 } },
+    '/srv/central',
+  );
+  assert.deepEqual(config.database, { postgres: { url: 'postgres://central@db.invalid:5432/patrol', schema: 'public', poolSize: 10 } });
+  assert.equal(config.broker.shareGroup, 'central');
+  assert.equal(config.broker.ingestConnections, 4);
+  assert.equal(config.retention.faceSightingsDays, 7);
+  assert.equal(config.lists.signingKeyFile, undefined);
+
+  const withKey = parseCentralConfig({ ...minimal, lists: { signingKeyFile: 'keys/lists.pem' } }, '/srv/central');
+  assert.equal(withKey.lists.signingKeyFile, '/srv/central/keys/lists.pem');
+});
+
+test('config – checks fleet cross-field rules', () => {
+  const unshared = configError({ ...minimal, broker: { url: 'mqtt://127.0.0.1:1883', shareGroup: null, ingestConnections: 2 } });
+  assert.match(unshared.message, /broker\.ingestConnections: should be 1 unless broker\.shareGroup is set/);
+  const unknownList = configError({ ...minimal, modelsDir: 'm', watchlist: [{ subjectId: 'subject-a', listId: 'wanted', label: 'a', photos: ['a.png'] }] });
+  assert.match(unknownList.message, /watchlist\.0\.listId: should name a list in faceLists/);
+  const badSchema = configError({ ...minimal, database: { postgres: { url: 'postgres://x@127.0.0.1/db', schema: 'Drop Table' } } });
+  assert.match(badSchema.message, /database/);
+});

@@ -2,8 +2,16 @@
 // pipeline's hit hook, so a hit is raised on the car even while it is offline. Sending the hit event
 // is the pipeline's job.
 import type { Logger } from '../../src/common/log.js';
-import type { CarMatch, CandidateRead, HitHook } from '../pipeline/hit-hook.js';
+import type { CarMatch } from '../../src/protocol/event.js';
 import type { CarLists } from './car-lists.js';
+
+/**
+ * The parts of the pipeline's candidate read (agent/pipeline/hit-hook.ts) that matching needs, so
+ * CarMatcher fits the pipeline's HitHook interface without depending on the rest of a read.
+ */
+export type MatchableRead =
+  | { kind: 'plate'; cameraId: string; trackId: string; plate: { text: string; confidence: number } }
+  | { kind: 'face'; cameraId: string; trackId: string; face: { embedding: ArrayLike<number> } };
 
 export interface CarMatcherDeps {
   lists: CarLists;
@@ -13,7 +21,7 @@ export interface CarMatcherDeps {
   nowMs?: () => number;
 }
 
-export class CarMatcher implements HitHook {
+export class CarMatcher {
   private readonly nowMs: () => number;
 
   constructor(private readonly deps: CarMatcherDeps) {
@@ -21,13 +29,13 @@ export class CarMatcher implements HitHook {
   }
 
   /** Uses the same rules as the central service: exact or tolerant plates, cosine faces with negatives. */
-  onCandidate(read: CandidateRead): CarMatch | null {
+  onCandidate(read: MatchableRead): CarMatch | null {
     const match = read.kind === 'plate' ? this.matchPlate(read) : this.matchFace(read);
     if (match !== null) this.deps.onHit?.(read.kind, match);
     return match;
   }
 
-  private matchPlate(read: Extract<CandidateRead, { kind: 'plate' }>): CarMatch | null {
+  private matchPlate(read: Extract<MatchableRead, { kind: 'plate' }>): CarMatch | null {
     const found = this.deps.lists.hotlist.lookup(read.plate.text, this.nowMs());
     if (found === null) return null;
     const listVersion = this.deps.lists.versions().hotlist;
@@ -36,7 +44,7 @@ export class CarMatcher implements HitHook {
     return { matchKey: `plate:${found.entry.plate}`, score: found.kind === 'exact' ? 1 : round(read.plate.confidence), listVersion };
   }
 
-  private matchFace(read: Extract<CandidateRead, { kind: 'face' }>): CarMatch | null {
+  private matchFace(read: Extract<MatchableRead, { kind: 'face' }>): CarMatch | null {
     const { match } = this.deps.lists.faceIndex.search(read.face.embedding);
     if (match === null) return null;
     const listVersion = this.deps.lists.versions().watchlist;
