@@ -1,12 +1,18 @@
-// Wires the on-car pipeline: camera readers feed the fair scheduler, one inference loop runs the
-// cascade on each scheduled frame, events go to the outbox, and the publisher drains it to MQTT.
+// Wires the on-car agent: cameras feed the frame pipeline (scheduling, inference, tracking, events),
+// events go to the outbox, and the publisher drains it to MQTT.
 import type { MqttClient } from 'mqtt';
-import { Cascade } from '../src/vision/cascade.js';
+import type { Cascade } from '../src/vision/cascade.js';
 import type { RgbImage } from '../src/vision/image.js';
 import type { Logger } from '../src/common/log.js';
+import type { Position } from '../src/protocol/event.js';
+import type { CameraReaderStats } from '../src/video/frame-reader.js';
+import { isBackPressured } from './capture/camera-source.js';
 import type { AgentConfig, CameraConfig } from './config.js';
-import { commitFrameEvents } from './pipeline/events.js';
-import { FrameScheduler } from './pipeline/scheduler.js';
+import { createInferenceEngine } from './inference/create-engine.js';
+import { MainThreadEngine, type InferenceEngine } from './inference/engine.js';
+import { FrameAnalyser, measureFaceDetectorCost } from './inference/frame-analyser.js';
+import { FramePipeline } from './pipeline/frame-pipeline.js';
+import type { HitHook } from './pipeline/hit-hook.js';
 import { AgentMetrics } from './metrics.js';
 import { connectBroker } from './uplink/connect.js';
 import { openOutbox } from './uplink/open-outbox.js';
@@ -17,6 +23,8 @@ export interface CameraFrame {
   cameraId: string;
   index: number;
   receivedAtMs: number;
+  /** Frame time for tracking when it differs from receivedAtMs (files replayed as fast as possible). */
+  mediaTimeMs?: number;
   image: RgbImage;
 }
 
@@ -24,29 +32,47 @@ export interface CameraFrame {
 export interface FrameSource {
   start(): void;
   stop(): Promise<void>;
+  /** ffmpeg's state, for sources read by CameraReader. */
+  stats?(): CameraReaderStats;
 }
 
-export type FrameSourceFactory = (camera: CameraConfig, onFrame: (frame: CameraFrame) => void, logger: Logger) => FrameSource;
+/**
+ * Creates a camera's source. A promise returned by `onFrame` makes the source hold its next frame
+ * back until it settles (replays read as fast as possible). `onEnd` reports the end of a replay.
+ */
+export type FrameSourceFactory = (
+  camera: CameraConfig,
+  onFrame: (frame: CameraFrame) => void | Promise<void>,
+  logger: Logger,
+  onEnd?: () => void,
+) => FrameSource;
 
 export interface AgentDeps {
   config: AgentConfig;
   logger: Logger;
   createFrameSource: FrameSourceFactory;
   metrics?: AgentMetrics;
-  /** Loaded cascade to share (tests and the demo); loaded from config.modelsDir otherwise. */
+  /** Started inference engine to use (tests and benchmarks); started from the config otherwise. */
+  engine?: InferenceEngine;
+  /** Loaded cascade to run on the main thread, when no engine is given. */
   cascade?: Cascade;
   mqttClient?: MqttClient;
+  /** On-car matching of each tracked read; a match is sent at once as a hit. */
+  hitHook?: HitHook;
+  /** Car position at a car-clock time, or null without a fix. */
+  positionAt?: (atMs: number) => Position | null;
+  /** Central clock minus car clock, ms, or null while not measured. */
+  clockOffsetMs?: () => number | null;
 }
 
 export class Agent {
   readonly metrics: AgentMetrics;
-  private readonly scheduler = new FrameScheduler<CameraFrame>();
-  private readonly sources: FrameSource[] = [];
+  readonly sources = new Map<string, FrameSource>();
   private outbox: Outbox | null = null;
   private publisher: Publisher | null = null;
   private client: MqttClient | null = null;
-  private cascade: Cascade | null = null;
-  private loop: Promise<void> | null = null;
+  private engine: InferenceEngine | null = null;
+  private pipeline: FramePipeline | null = null;
 
   constructor(private readonly deps: AgentDeps) {
     this.metrics = deps.metrics ?? new AgentMetrics();
@@ -54,7 +80,7 @@ export class Agent {
 
   async start(): Promise<void> {
     const { config, logger } = this.deps;
-    this.cascade = this.deps.cascade ?? (await Cascade.load(config.modelsDir, { threads: config.inferenceThreads, logger }));
+    this.engine = await this.startEngine();
 
     this.outbox = openOutbox(config, logger, this.metrics);
     this.client = this.deps.mqttClient ?? connectBroker(config);
@@ -66,20 +92,17 @@ export class Agent {
     });
     this.watchLink(this.client);
 
-    this.loop = this.runInferenceLoop();
-    for (const camera of config.cameras) {
-      const source = this.deps.createFrameSource(camera, (frame) => this.onFrame(frame), logger);
-      this.sources.push(source);
-      source.start();
-    }
-    logger.info({ carId: config.carId, cameras: config.cameras.length, outboxDepth: this.outbox.stats().depth }, 'agent started');
+    this.pipeline = this.createPipeline(this.engine, this.outbox);
+    this.pipeline.start();
+    for (const camera of config.cameras) this.startCamera(camera, this.pipeline);
+    logger.info({ carId: config.carId, cameras: config.cameras.length, inference: this.engine.kind, slots: this.engine.slots, outboxDepth: this.outbox.stats().depth }, 'agent started');
   }
 
   /** Stops cameras, finishes the frame in progress, gives the uplink `drainMs` to empty the outbox, closes all. */
   async stop(drainMs = 2000): Promise<void> {
-    await Promise.all(this.sources.map((source) => source.stop()));
-    this.scheduler.close();
-    await this.loop;
+    await Promise.all([...this.sources.values()].map((source) => source.stop()));
+    await this.pipeline?.stop();
+    if (this.deps.engine === undefined) await this.engine?.close();
     const drained = (await this.publisher?.drained(drainMs)) ?? true;
     this.publisher?.stop();
     await this.client?.endAsync();
@@ -92,51 +115,41 @@ export class Agent {
     return this.outbox?.stats() ?? null;
   }
 
-  private onFrame(frame: CameraFrame): void {
-    this.metrics.recordFrame(frame.cameraId, frame.receivedAtMs);
-    if (this.scheduler.submit(frame)) this.metrics.framesDropped.inc({ camera: frame.cameraId });
+  /** Frames analysed, dropped and failed, and events and hits committed, per camera. */
+  pipelineStats() {
+    return this.pipeline?.stats() ?? null;
   }
 
-  private async runInferenceLoop(): Promise<void> {
-    const cameraById = new Map(this.deps.config.cameras.map((camera) => [camera.id, camera]));
-    for (let frame = await this.scheduler.next(); frame; frame = await this.scheduler.next()) {
-      const camera = cameraById.get(frame.cameraId)!;
-      try {
-        await this.analyseFrame(frame, camera);
-      } catch (error) {
-        // One bad frame must not stop the loop; the cause is logged and counted.
-        this.metrics.frameErrors.inc({ camera: frame.cameraId });
-        this.deps.logger.error({ camera: frame.cameraId, frame: frame.index, err: (error as Error).message }, 'frame analysis failed');
-      }
-    }
+  private async startEngine(): Promise<InferenceEngine> {
+    const { config, logger, engine, cascade } = this.deps;
+    if (engine !== undefined) return engine;
+    if (cascade !== undefined) return new MainThreadEngine(new FrameAnalyser(cascade, await measureFaceDetectorCost(cascade)));
+    return createInferenceEngine(config, logger);
   }
 
-  private async analyseFrame(frame: CameraFrame, camera: CameraConfig): Promise<void> {
-    const startedAtMs = Date.now();
-    const analysis = await this.cascade!.analyze(frame.image, {
-      objects: true,
-      plates: camera.analyses.includes('plates') ? 'gated' : false,
-      faces: camera.analyses.includes('faces') ? 'gated' : false,
-      embed: true,
+  private createPipeline(engine: InferenceEngine, outbox: Outbox): FramePipeline {
+    const { config, logger } = this.deps;
+    return new FramePipeline({
+      carId: config.carId,
+      cameras: config.cameras.map((camera) => ({ id: camera.id, analyses: camera.analyses, roi: camera.roi, backPressure: isBackPressured(camera) })),
+      engine,
+      outbox,
+      logger,
+      metrics: this.metrics,
+      hitHook: this.deps.hitHook,
+      positionAt: this.deps.positionAt,
+      clockOffsetMs: this.deps.clockOffsetMs,
+      onCommitted: () => this.publisher?.pump(),
     });
-    const analysedAtMs = Date.now();
-    this.metrics.observeAnalysis(frame.cameraId, analysis.timingsMs, analysedAtMs - startedAtMs);
+  }
 
-    const seqs = await commitFrameEvents(
-      {
-        carId: this.deps.config.carId,
-        cameraId: frame.cameraId,
-        image: frame.image,
-        receivedAtMs: frame.receivedAtMs,
-        inferenceStartedAtMs: startedAtMs,
-        analysedAtMs,
-        clockOffsetMs: null,
-        analysis,
-      },
-      this.outbox!,
-    );
-    this.metrics.eventsCommitted.inc(seqs.length);
-    this.publisher!.pump();
+  /** Starts a camera's source: live frames replace older waiting ones, fast replays wait for room. */
+  private startCamera(camera: CameraConfig, pipeline: FramePipeline): void {
+    const onFrame = isBackPressured(camera) ? (frame: CameraFrame) => pipeline.offer(frame) : (frame: CameraFrame) => pipeline.submit(frame);
+    const source = this.deps.createFrameSource(camera, onFrame, this.deps.logger, () => void pipeline.endCamera(camera.id));
+    this.sources.set(camera.id, source);
+    if (source.stats !== undefined) this.metrics.watchCamera({ cameraId: camera.id, restarts: () => source.stats!().restarts });
+    source.start();
   }
 
   private watchLink(client: MqttClient): void {

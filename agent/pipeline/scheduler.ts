@@ -1,32 +1,63 @@
-// Fair frame scheduling across cameras: each camera keeps only its newest unanalysed frame, and
-// cameras take turns. When inference cannot keep up, older frames are dropped and counted instead
-// of queued, so latency stays bounded whatever the load.
+// Fair frame scheduling across cameras. Live cameras keep only their newest unanalysed frame:
+// when inference cannot keep up, older frames are dropped and counted instead of queued, so latency
+// stays bounded whatever the load. Replayed files wait instead (back-pressure), in a short queue,
+// so no frame is lost. Cameras take turns in both cases.
 
 export interface QueuedFrame {
   cameraId: string;
   receivedAtMs: number;
 }
 
+/** Frames a replayed camera may have waiting before `offer` makes it wait. */
+const DEFAULT_MAX_QUEUED_PER_CAMERA = 2;
+
 export class FrameScheduler<F extends QueuedFrame> {
-  private readonly pending = new Map<string, F>();
+  private readonly pending = new Map<string, F[]>();
   private readonly turnOrder: string[] = [];
   private nextTurn = 0;
-  private wake: (() => void) | null = null;
+  /** Callers of next() waiting for a frame, one per inference slot. */
+  private readonly takers: Array<() => void> = [];
+  private readonly roomWaiters = new Map<string, Array<() => void>>();
   private closed = false;
   readonly droppedByCamera = new Map<string, number>();
 
+  constructor(private readonly maxQueuedPerCamera = DEFAULT_MAX_QUEUED_PER_CAMERA) {
+    if (!Number.isInteger(maxQueuedPerCamera) || maxQueuedPerCamera < 1) {
+      throw new RangeError(`maxQueuedPerCamera should be a positive integer, instead got ${maxQueuedPerCamera}`);
+    }
+  }
+
   /**
-   * Queues a frame. Returns true when it replaced an older unanalysed frame of the same camera,
-   * which is then dropped.
+   * Queues a live frame as its camera's only waiting frame. Returns true when it replaced an older
+   * unanalysed frame of the same camera, which is then dropped and counted.
    */
   submit(frame: F): boolean {
     if (this.closed) return false;
-    if (!this.turnOrder.includes(frame.cameraId)) this.turnOrder.push(frame.cameraId);
-    const replaced = this.pending.has(frame.cameraId);
-    if (replaced) this.droppedByCamera.set(frame.cameraId, (this.droppedByCamera.get(frame.cameraId) ?? 0) + 1);
-    this.pending.set(frame.cameraId, frame);
-    this.wake?.();
-    return replaced;
+    const queue = this.queueOf(frame.cameraId);
+    const dropped = queue.length;
+    if (dropped > 0) this.droppedByCamera.set(frame.cameraId, (this.droppedByCamera.get(frame.cameraId) ?? 0) + dropped);
+    queue.splice(0, queue.length, frame);
+    this.takers.shift()?.();
+    return dropped > 0;
+  }
+
+  /**
+   * Queues a frame that must not be dropped. Resolves once it is queued, which waits while the
+   * camera already has `maxQueuedPerCamera` frames waiting. After close() it resolves at once and
+   * the frame is not analysed.
+   */
+  async offer(frame: F): Promise<void> {
+    const queue = this.queueOf(frame.cameraId);
+    while (!this.closed && queue.length >= this.maxQueuedPerCamera) {
+      await new Promise<void>((resolve) => {
+        const waiters = this.roomWaiters.get(frame.cameraId) ?? [];
+        waiters.push(resolve);
+        this.roomWaiters.set(frame.cameraId, waiters);
+      });
+    }
+    if (this.closed) return;
+    queue.push(frame);
+    this.takers.shift()?.();
   }
 
   /** Waits for the next frame in round-robin order; resolves null once closed. */
@@ -35,25 +66,41 @@ export class FrameScheduler<F extends QueuedFrame> {
       const frame = this.take();
       if (frame) return frame;
       if (this.closed) return null;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-      this.wake = null;
+      await new Promise<void>((resolve) => this.takers.push(resolve));
     }
   }
 
+  /** Frames waiting per camera, for metrics. */
+  depth(cameraId: string): number {
+    return this.pending.get(cameraId)?.length ?? 0;
+  }
+
+  /** Stops handing out frames; frames still waiting are discarded and every waiting offer resolves. */
   close(): void {
     this.closed = true;
-    this.wake?.();
+    this.pending.clear();
+    for (const resolve of this.takers.splice(0)) resolve();
+    for (const waiters of this.roomWaiters.values()) for (const resolve of waiters) resolve();
+    this.roomWaiters.clear();
+  }
+
+  private queueOf(cameraId: string): F[] {
+    let queue = this.pending.get(cameraId);
+    if (queue === undefined) {
+      queue = [];
+      this.pending.set(cameraId, queue);
+      this.turnOrder.push(cameraId);
+    }
+    return queue;
   }
 
   private take(): F | null {
     for (let i = 0; i < this.turnOrder.length; i++) {
       const cameraId = this.turnOrder[(this.nextTurn + i) % this.turnOrder.length]!;
-      const frame = this.pending.get(cameraId);
+      const frame = this.pending.get(cameraId)?.shift();
       if (frame) {
-        this.pending.delete(cameraId);
         this.nextTurn = (this.nextTurn + i + 1) % this.turnOrder.length;
+        this.roomWaiters.get(cameraId)?.shift()?.();
         return frame;
       }
     }
