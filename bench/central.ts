@@ -282,6 +282,7 @@ async function runPublisher(settings: PublisherSettings): Promise<void> {
   process.send!('ready');
   while (!started) await new Promise((resolve) => setTimeout(resolve, 1));
   const startedAtMs = Date.now();
+  const pending: Promise<unknown>[] = [];
   for (let sent = 0; sent < settings.events; ) {
     while (sent - handled >= 400) await new Promise((resolve) => setTimeout(resolve, 1));
     if (settings.ratePerSecond !== null) {
@@ -294,8 +295,12 @@ async function runPublisher(settings: PublisherSettings): Promise<void> {
       const event = fleetEvent(settings.carPrefix, sent);
       publishes.push(client.publishAsync(eventTopic(event.carId), JSON.stringify(event), { qos: 1 }));
     }
-    await Promise.all(publishes);
+    // At a fixed rate the next batch must not wait for this one's acknowledgements, or the rate drops
+    // to one batch per broker round trip; the window above still bounds what is outstanding.
+    if (settings.ratePerSecond === null) await Promise.all(publishes);
+    else pending.push(...publishes);
   }
+  await Promise.all(pending);
   await client.endAsync();
 }
 
