@@ -33,6 +33,8 @@ export class AgentMetrics {
   readonly listVersion = new Gauge({ name: 'agent_list_version', help: 'Version of each list kept on the car', labelNames: ['list'], registers: [this.registry] });
   readonly listRejections = new Counter({ name: 'agent_list_rejections_total', help: 'List messages rejected, by error code', labelNames: ['code'], registers: [this.registry] });
   readonly carHits = new Counter({ name: 'agent_car_hits_total', help: 'Hits raised on the car against its own lists', labelNames: ['kind'], registers: [this.registry] });
+  /** Car-clock time of the last frame analysed on any camera, or null before the first. */
+  lastAnalysedAtMs: number | null = null;
   private readonly lastFrameAtMs = new Map<string, number>();
   private readonly cameras: CameraProbe[] = [];
 
@@ -70,8 +72,24 @@ export class AgentMetrics {
     this.cameras.push(probe);
   }
 
+  /** Each watched or seen camera with the time of its last frame and its restarts, for the health report. */
+  cameraStates(): Array<{ cameraId: string; lastFrameAtMs: number | null; restarts: number }> {
+    const ids = new Set([...this.cameras.map((camera) => camera.cameraId), ...this.lastFrameAtMs.keys()]);
+    return [...ids].map((cameraId) => ({
+      cameraId,
+      lastFrameAtMs: this.lastFrameAtMs.get(cameraId) ?? null,
+      restarts: this.cameras.find((camera) => camera.cameraId === cameraId)?.restarts() ?? 0,
+    }));
+  }
+
+  /** Time of the last frame from any camera, or null before the first. */
+  lastFrameFromAnyCameraAtMs(): number | null {
+    return this.lastFrameAtMs.size === 0 ? null : Math.max(...this.lastFrameAtMs.values());
+  }
+
   observeAnalysis(cameraId: string, timingsMs: Record<string, number>, totalMs: number): void {
     this.framesAnalysed.inc({ camera: cameraId });
+    this.lastAnalysedAtMs = this.nowMs();
     for (const [stage, ms] of Object.entries(timingsMs)) {
       if (ms > 0) this.modelLatencyMs.observe({ stage }, ms);
     }

@@ -105,6 +105,9 @@ test('gpsd client – fix goes stale when gpsd is silent', async () => {
     const deadline = Date.now() + 5000;
     while (client.position() === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.deepEqual(client.position(), { latitude: 22.5, longitude: 114.05, fixAtMs: 1_000_000, accuracyM: 6.1 }, 'without eph the larger of epx and epy is the accuracy');
+    assert.equal(client.positionAt(999_999), null, 'no report before the fix');
+    assert.equal(client.positionAt(1_000_500)?.latitude, 22.5, 'a frame read after the fix gets it');
+    assert.equal(client.positionAt(1_001_001), null, 'a frame read after the fix aged out does not');
     nowMs += 1000;
     assert.notEqual(client.position(), null, 'a fix exactly maxFixAgeMs old still counts');
     nowMs += 1;

@@ -18,6 +18,8 @@ export interface GpsdClientOptions {
   reconnect?: { minMs: number; maxMs: number };
 }
 
+/** Reports kept for positionAt(); gpsd reports about once a second, so this covers about a minute. */
+const HISTORY_REPORTS = 64;
 /** gpsd's JSON reports are one object per line; a longer line is not gpsd talking. */
 const MAX_LINE_BYTES = 64 * 1024;
 /** Sent after connecting: report TPV objects as JSON (gpsd_json(5), WATCH command). */
@@ -40,6 +42,8 @@ export class GpsdClient {
   private reconnectDelayMs: number;
   private buffered = '';
   private latest: Position | null = null;
+  /** Reports in arrival order: a fix, or null for a report without one or a lost connection. */
+  private readonly history: Array<{ atMs: number; position: Position | null }> = [];
   private hadFix = false;
   private connected = false;
   private stopped = true;
@@ -70,6 +74,25 @@ export class GpsdClient {
     return fresh ? fix : null;
   }
 
+  /**
+   * The car's position at car-clock time `atMs` (such as when a frame was read): the last report
+   * before it, when that was a fix no older than maxFixAgeMs; null otherwise.
+   */
+  positionAt(atMs: number): Position | null {
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const report = this.history[i]!;
+      if (report.atMs > atMs) continue;
+      if (report.position === null || atMs - report.atMs > this.options.maxFixAgeMs) return null;
+      return report.position;
+    }
+    return null;
+  }
+
+  private remember(position: Position | null): void {
+    this.history.push({ atMs: this.nowMs(), position });
+    if (this.history.length > HISTORY_REPORTS) this.history.shift();
+  }
+
   private connect(): void {
     const { host, port, logger } = this.options;
     const socket = net.connect({ host, port });
@@ -95,6 +118,8 @@ export class GpsdClient {
     this.connected = false;
     this.socket = null;
     this.buffered = '';
+    this.latest = null;
+    this.remember(null);
     if (this.stopped) return;
     if (wasConnected) this.options.logger.warn({ retryInMs: this.reconnectDelayMs }, 'gpsd connection lost; events carry no position until it is back');
     this.reconnectTimer = setTimeout(() => {
@@ -134,6 +159,7 @@ export class GpsdClient {
     const hasFix = (tpv.mode ?? 0) >= 2 && Number.isFinite(tpv.lat) && Number.isFinite(tpv.lon);
     if (!hasFix) {
       this.latest = null;
+      this.remember(null);
       this.noteFixState(false);
       return;
     }
@@ -141,6 +167,7 @@ export class GpsdClient {
     const accuracyM = tpv.eph ?? maxFinite(tpv.epx, tpv.epy);
     if (accuracyM !== undefined && Number.isFinite(accuracyM) && accuracyM >= 0) position.accuracyM = Math.round(accuracyM * 10) / 10;
     this.latest = position;
+    this.remember(position);
     this.noteFixState(true);
   }
 

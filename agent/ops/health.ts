@@ -1,0 +1,69 @@
+// The agent's health: what /healthz reports and what the systemd watchdog pings on. Degraded parts
+// (uplink down, a camera silent, no GPS fix) are reported; only a stalled pipeline is unhealthy.
+import type { OutboxStats } from '../uplink/outbox.js';
+
+export interface HealthInputs {
+  nowMs: number;
+  uplinkConnected: boolean;
+  outbox: OutboxStats | null;
+  /** Time the last frame arrived from any camera, and the last frame analysed, ms since the epoch. */
+  lastFrameAtMs: number | null;
+  lastAnalysedAtMs: number | null;
+  cameras: Array<{ cameraId: string; lastFrameAtMs: number | null; restarts: number }>;
+  clockOffsetMs: number | null;
+  /** true or false with a GPS receiver configured, null without one. */
+  gpsFix: boolean | null;
+  listVersions: Record<string, number> | null;
+}
+
+export interface HealthReport {
+  status: 'ok' | 'degraded' | 'unhealthy';
+  problems: string[];
+  uplinkConnected: boolean;
+  outboxDepth: number | null;
+  outboxOldestAgeMs: number | null;
+  hitsWaiting: number | null;
+  lastSeq: number | null;
+  cameras: Array<{ cameraId: string; lastFrameAgeMs: number | null; restarts: number }>;
+  clockOffsetMs: number | null;
+  gpsFix: boolean | null;
+  listVersions: Record<string, number> | null;
+}
+
+/** A camera silent this long is reported; the reader's own watchdog restarts it much sooner. */
+export const CAMERA_SILENT_MS = 10_000;
+/** Frames arriving but none analysed for this long means the pipeline has stalled. */
+export const PIPELINE_STALL_MS = 60_000;
+
+export function assessHealth(inputs: HealthInputs): HealthReport {
+  const problems: string[] = [];
+  const { nowMs } = inputs;
+  const stalled = inputs.lastFrameAtMs !== null && nowMs - inputs.lastFrameAtMs < PIPELINE_STALL_MS && nowMs - (inputs.lastAnalysedAtMs ?? 0) >= PIPELINE_STALL_MS;
+  if (stalled) problems.push(`frames arrive but none was analysed for ${Math.round(PIPELINE_STALL_MS / 1000)} s`);
+  if (!inputs.uplinkConnected) problems.push('uplink down; events wait in the outbox');
+  const cameras = inputs.cameras.map((camera) => ({
+    cameraId: camera.cameraId,
+    lastFrameAgeMs: camera.lastFrameAtMs === null ? null : nowMs - camera.lastFrameAtMs,
+    restarts: camera.restarts,
+  }));
+  for (const camera of cameras) {
+    if (camera.lastFrameAgeMs === null || camera.lastFrameAgeMs > CAMERA_SILENT_MS) problems.push(`camera ${camera.cameraId} delivers no frames`);
+  }
+  if (inputs.gpsFix === false) problems.push('no GPS fix');
+  if (inputs.clockOffsetMs === null) problems.push('clock offset to the central service not measured yet');
+
+  const outbox = inputs.outbox;
+  return {
+    status: stalled ? 'unhealthy' : problems.length > 0 ? 'degraded' : 'ok',
+    problems,
+    uplinkConnected: inputs.uplinkConnected,
+    outboxDepth: outbox?.depth ?? null,
+    outboxOldestAgeMs: outbox?.oldestCreatedAtMs == null ? null : nowMs - outbox.oldestCreatedAtMs,
+    hitsWaiting: outbox?.hits ?? null,
+    lastSeq: outbox?.lastSeq ?? null,
+    cameras,
+    clockOffsetMs: inputs.clockOffsetMs,
+    gpsFix: inputs.gpsFix,
+    listVersions: inputs.listVersions,
+  };
+}
