@@ -188,25 +188,32 @@ export function formatHitToPage(result: HitToPageResult, label: string): string 
   return `hit-to-page ${label}: ${result.shown}/${result.hits} hits shown, p50 ${latencyMs.p50.toFixed(1)} ms, p99 ${latencyMs.p99.toFixed(1)} ms, max ${latencyMs.max.toFixed(1)} ms, load events ${result.loadEventsPublished}`;
 }
 
-/** Runs the measurement from the command line; BENCH_WEB_POSTGRES_URL selects PostgreSQL in a throw-away schema. */
-async function runFromCommandLine(): Promise<void> {
-  const hits = Number(process.env.BENCH_WEB_HITS ?? 50);
-  const hitIntervalMs = Number(process.env.BENCH_WEB_INTERVAL_MS ?? 20);
-  const loadEventsPerSec = Number(process.env.BENCH_WEB_LOAD ?? 0);
-  const postgresUrl = process.env.BENCH_WEB_POSTGRES_URL;
+/** Measures hit-to-page latency once with SQLite and once with PostgreSQL in a throw-away schema. */
+export async function benchHitToPage(print: (line: string) => void, settings: { hits: number; hitIntervalMs: number; loadEventsPerSec: number; postgresUrl: string | undefined }): Promise<void> {
+  const sqlite = await measureHitToPage({ hits: settings.hits, hitIntervalMs: settings.hitIntervalMs, loadEventsPerSec: settings.loadEventsPerSec });
+  print(formatHitToPage(sqlite, `sqlite, ${settings.hitIntervalMs} ms apart, load ${settings.loadEventsPerSec}/s`));
+  if (settings.postgresUrl === undefined) return;
+
   const schema = `bench_web_${Date.now().toString(36)}`;
-  const database = postgresUrl === undefined ? undefined : { postgres: { url: postgresUrl, schema } };
   try {
-    const result = await measureHitToPage({ hits, hitIntervalMs, loadEventsPerSec, ...(database === undefined ? {} : { database }) });
-    console.log(formatHitToPage(result, `${postgresUrl === undefined ? 'sqlite' : 'postgres'}, ${hitIntervalMs} ms apart, load ${loadEventsPerSec}/s`));
+    const result = await measureHitToPage({ ...settings, database: { postgres: { url: settings.postgresUrl, schema } } });
+    print(formatHitToPage(result, `postgres, ${settings.hitIntervalMs} ms apart, load ${settings.loadEventsPerSec}/s`));
   } finally {
-    if (postgresUrl !== undefined) {
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    }
+    const client = new pg.Client({ connectionString: settings.postgresUrl });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
   }
+}
+
+/** Runs the measurement from the command line; BENCH_WEB_POSTGRES_URL adds a PostgreSQL run in a throw-away schema. */
+async function runFromCommandLine(): Promise<void> {
+  await benchHitToPage((line) => console.log(line), {
+    hits: Number(process.env.BENCH_WEB_HITS ?? 50),
+    hitIntervalMs: Number(process.env.BENCH_WEB_INTERVAL_MS ?? 20),
+    loadEventsPerSec: Number(process.env.BENCH_WEB_LOAD ?? 0),
+    postgresUrl: process.env.BENCH_WEB_POSTGRES_URL,
+  });
 }
 
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
