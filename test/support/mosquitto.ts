@@ -14,8 +14,10 @@ export interface MosquittoOptions {
   globalLines?: string[];
   /** Port to listen on; default a free port. */
   port?: number;
-  /** Folder for the config and the persistence file; default a new temp folder, removed by stop(). */
+  /** Folder for the config and the persistence file; default a new temp folder, removed by dispose(). */
   dir?: string;
+  /** Full config for the given port, replacing the lines above (persistence is still set here). */
+  config?: (port: number) => string[];
 }
 
 export interface RunningMosquitto {
@@ -59,9 +61,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Ru
       'log_type error',
       'log_type warning',
       'log_type notice',
-      ...(options.globalLines ?? ['allow_anonymous true']),
-      `listener ${port} 127.0.0.1`,
-      ...(options.listenerLines ?? []),
+      ...(options.config?.(port) ?? [...(options.globalLines ?? ['allow_anonymous true']), `listener ${port} 127.0.0.1`, ...(options.listenerLines ?? [])]),
       '',
     ].join('\n'),
   );
