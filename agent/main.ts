@@ -1,12 +1,21 @@
 // `npm run agent -- --config FILE`: the on-car agent as a long-running process. Stops cleanly on
-// SIGTERM or SIGINT: cameras first, then the frame in progress, then the uplink and the outbox.
+// SIGTERM or SIGINT: cameras first, then the frames in progress, then the uplink and the outbox.
 import { Command } from 'commander';
 import { createLogger } from '../src/common/log.js';
 import { VisionError } from '../src/vision/errors.js';
 import { Agent } from './agent.js';
 import { createCameraSource } from './capture/camera-source.js';
 import { ConfigError, loadAgentConfig } from './config.js';
+import { ListError } from './lists/list-errors.js';
 import { startMetricsServer } from './metrics-server.js';
+import { AgentMetrics } from './metrics.js';
+import { startCarServices, type CarServices } from './ops/car-services.js';
+import { assessHealth, type HealthReport } from './ops/health.js';
+import { SecretError } from './ops/secrets.js';
+import { startSystemdWatchdog } from './ops/watchdog.js';
+
+/** Time the outbox gets to drain on shutdown; systemd's TimeoutStopSec must leave room for it. */
+const SHUTDOWN_DRAIN_MS = 5000;
 
 async function main(): Promise<void> {
   const program = new Command()
@@ -18,26 +27,61 @@ async function main(): Promise<void> {
 
   const logger = createLogger('agent');
   const config = loadAgentConfig(configPath);
-  const agent = new Agent({ config, logger, createFrameSource: createCameraSource });
+  const metrics = new AgentMetrics();
+  const services = startCarServices({ config, logger, metrics });
+  const agent = new Agent({
+    config,
+    logger,
+    metrics,
+    createFrameSource: createCameraSource,
+    mqttClient: services.client,
+    hitHook: services.hitHook,
+    positionAt: services.positionAt,
+    clockOffsetMs: services.clockOffsetMs,
+  });
   await agent.start();
-  const metricsServer = config.metricsPort > 0 ? await startMetricsServer(config.metricsPort, agent, logger) : null;
 
-  const shutdown = async (signal: string) => {
+  const health = (): HealthReport => agentHealth(agent, services, metrics);
+  const metricsServer = config.metricsPort > 0 ? await startMetricsServer(config.metricsPort, { metrics, outboxStats: () => agent.outboxStats(), health }, logger) : null;
+  const watchdog = startSystemdWatchdog({ logger, healthy: () => health().status !== 'unhealthy' });
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'agent stopping');
+    watchdog?.stop();
     await metricsServer?.close();
-    await agent.stop();
+    services.stop();
+    await agent.stop(SHUTDOWN_DRAIN_MS);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((error: Error) => {
-  // Config and model problems are the operator's to fix, so they print as one plain message.
-  if (error instanceof ConfigError || error instanceof VisionError) {
+function agentHealth(agent: Agent, services: CarServices, metrics: AgentMetrics): HealthReport {
+  return assessHealth({
+    nowMs: Date.now(),
+    uplinkConnected: services.client.connected,
+    outbox: agent.outboxStats(),
+    lastFrameAtMs: metrics.lastFrameFromAnyCameraAtMs(),
+    lastAnalysedAtMs: metrics.lastAnalysedAtMs,
+    cameras: metrics.cameraStates(),
+    clockOffsetMs: services.clockOffsetMs(),
+    gpsFix: services.gps === null ? null : services.gps.position() !== null,
+    listVersions: services.lists?.versions() ?? null,
+  });
+}
+
+/** Prints errors the operator must fix as one plain line, and anything else with its stack. */
+function reportStartFailure(error: Error): never {
+  if (error instanceof ConfigError || error instanceof VisionError || error instanceof SecretError || error instanceof ListError) {
     console.error(error.message);
     process.exit(2);
   }
   console.error(`agent failed: ${error.stack ?? error.message}`);
   process.exit(1);
-});
+}
+
+main().catch((error: Error) => reportStartFailure(error));

@@ -1,22 +1,39 @@
-// /metrics (Prometheus text) and /healthz of the agent on 127.0.0.1.
+// /metrics (Prometheus text) and /healthz of the agent on 127.0.0.1. /healthz answers 200 while the
+// agent works, degraded parts included, and 503 when the pipeline has stalled.
 import Fastify from 'fastify';
 import type { Logger } from '../src/common/log.js';
-import type { Agent } from './agent.js';
+import type { AgentMetrics } from './metrics.js';
+import type { HealthReport } from './ops/health.js';
+import type { OutboxStats } from './uplink/outbox.js';
 
-export async function startMetricsServer(port: number, agent: Agent, logger: Logger): Promise<{ close(): Promise<void> }> {
+export interface MetricsSource {
+  metrics: AgentMetrics;
+  outboxStats(): OutboxStats | null;
+  health(): HealthReport;
+}
+
+export async function startMetricsServer(port: number, source: MetricsSource, logger: Logger): Promise<{ url: string; close(): Promise<void> }> {
   const app = Fastify({ logger: false });
   app.get('/metrics', async (_request, reply) => {
-    const stats = agent.outboxStats();
-    agent.metrics.outboxDepth.set(stats?.depth ?? 0);
-    agent.metrics.outboxOldestAgeMs.set(stats?.oldestCreatedAtMs ? Date.now() - stats.oldestCreatedAtMs : 0);
-    reply.header('content-type', agent.metrics.registry.contentType);
-    return agent.metrics.registry.metrics();
+    refreshOutboxGauges(source.metrics, source.outboxStats());
+    reply.header('content-type', source.metrics.registry.contentType);
+    return source.metrics.registry.metrics();
   });
-  app.get('/healthz', async () => {
-    const stats = agent.outboxStats();
-    return { status: 'ok', outboxDepth: stats?.depth ?? null, lastSeq: stats?.lastSeq ?? null };
+  app.get('/healthz', async (_request, reply) => {
+    const report = source.health();
+    reply.code(report.status === 'unhealthy' ? 503 : 200);
+    return report;
   });
   await app.listen({ port, host: '127.0.0.1' });
-  logger.info({ port }, 'agent metrics listening on 127.0.0.1');
-  return { close: () => app.close() };
+  const address = app.server.address();
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  logger.info({ port: boundPort }, 'agent metrics listening on 127.0.0.1');
+  return { url: `http://127.0.0.1:${boundPort}`, close: () => app.close() };
+}
+
+function refreshOutboxGauges(metrics: AgentMetrics, stats: OutboxStats | null): void {
+  metrics.outboxDepth.set(stats?.depth ?? 0);
+  metrics.outboxOldestAgeMs.set(stats?.oldestCreatedAtMs ? Date.now() - stats.oldestCreatedAtMs : 0);
+  metrics.outboxBytes.set({ part: 'all' }, stats?.payloadBytes ?? 0);
+  metrics.outboxBytes.set({ part: 'evidence' }, stats?.evidenceBytes ?? 0);
 }
