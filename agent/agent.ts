@@ -59,8 +59,8 @@ export interface AgentDeps {
   mqttClient?: MqttClient;
   /** On-car matching of each tracked read; a match is sent at once as a hit. */
   hitHook?: HitHook;
-  /** Car position at a car-clock time, or null without a fix. */
-  positionAt?: (atMs: number) => Position | null;
+  /** Car position at a car-clock time: null without a fix, undefined when the car has no GPS receiver. */
+  positionAt?: (atMs: number) => Position | null | undefined;
   /** Central clock minus car clock, ms, or null while not measured. */
   clockOffsetMs?: () => number | null;
 }

@@ -40,7 +40,7 @@ export interface CameraEventsDeps {
   tracking: CameraTracksOptions;
   newTrackId: () => string;
   hitHook: HitHook | null;
-  positionAt: (atMs: number) => Position | null;
+  positionAt: (atMs: number) => Position | null | undefined;
   clockOffsetMs: () => number | null;
   nowMs: () => number;
   onCommitted: (event: CommittedEvent) => void;

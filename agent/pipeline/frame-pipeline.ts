@@ -38,8 +38,8 @@ export interface FramePipelineDeps {
   logger: Logger;
   metrics: AgentMetrics;
   hitHook?: HitHook | null;
-  /** Car position at a car-clock time, or null without a fix. */
-  positionAt?: (atMs: number) => Position | null;
+  /** Car position at a car-clock time: null without a fix, undefined when the car has no GPS receiver. */
+  positionAt?: (atMs: number) => Position | null | undefined;
   /** Central clock minus car clock, ms, or null while not measured. */
   clockOffsetMs?: () => number | null;
   /** Called after every committed event, for example to wake the publisher. */
@@ -168,7 +168,7 @@ export class FramePipeline {
         tracking: this.deps.tracking ?? DEFAULT_CAMERA_TRACKS_OPTIONS,
         newTrackId: () => `${prefix}-${camera.id}-${(++trackCount).toString(36)}`.slice(-64),
         hitHook: this.deps.hitHook ?? null,
-        positionAt: this.deps.positionAt ?? (() => null),
+        positionAt: this.deps.positionAt ?? (() => undefined),
         clockOffsetMs: this.deps.clockOffsetMs ?? (() => null),
         nowMs: this.nowMs,
         onCommitted: (event) => this.onCommitted(lane, event),

@@ -18,7 +18,8 @@ export interface FrameStamp {
 /** The frame behind a read: its times, the car's position then, and its evidence being encoded. */
 export interface CapturedView {
   stamp: FrameStamp;
-  position: Position | null;
+  /** null: the car had no GPS fix; undefined: the car has no GPS receiver configured. */
+  position: Position | null | undefined;
   evidence: Promise<Evidence[]>;
 }
 
@@ -109,7 +110,7 @@ async function baseFields(source: EventSource, view: CapturedView) {
       inferenceMs: Math.max(0, stamp.analysedAtMs - stamp.inferenceStartedAtMs),
     },
     evidence: await view.evidence,
-    ...(view.position === null ? {} : { position: view.position }),
+    ...(view.position === undefined ? {} : { position: view.position }),
   };
 }
 
