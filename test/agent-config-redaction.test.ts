@@ -78,3 +78,10 @@ test('eviction log – counts and sequence numbers only', () => {
   assert.equal(line.level, 40, 'an eviction is a warning');
   assert.deepEqual(Object.keys(line).sort(), ['bytesFreed', 'cap', 'count', 'evidenceBytes', 'kind', 'level', 'msg', 'outboxBytes', 'pid', 'hostname', 'seqs', 'time'].sort());
 });
+
+test('redactCredentials – malformed URL and secret keys masked', () => {
+  assert.equal(redactCredentials('mqtt//caruser:Secr3t@host:1883'), 'mqtt//***@host:1883');
+  assert.equal(redactCredentials('{"url":"x","pasword":"hunter2"}'), '{"url":"x","pasword":"***"}');
+  assert.equal(redactCredentials('{"token": "a\\"b"}'), '{"token": "***"}');
+  assert.equal(redactCredentials('no credentials in http://example/path'), 'no credentials in http://example/path');
+});

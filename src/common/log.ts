@@ -20,9 +20,15 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.plateText',
 ];
 
-/** Removes `user:password@` from any URL inside a string, so ffmpeg lines and errors are safe to log. */
+/**
+ * Masks credentials inside a string, so ffmpeg lines, errors and echoed config values are safe to
+ * log: the user-info part of anything URL-like (`//user:password@`, with or without a scheme) and
+ * the values of JSON keys that name a secret (`"password": "..."`, also misspelt as `pasword`).
+ */
 export function redactCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+  return text
+    .replace(/\/\/[^/@\s"']*@/g, '//***@')
+    .replace(/("[^"]*(?:pass|pasw|pwd|secret|token|credential)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, '$1"***"');
 }
 
 export function createLogger(name: string, options: LoggerOptions = {}): Logger {
