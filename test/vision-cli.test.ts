@@ -2,6 +2,8 @@
 // and exit code 2 with a one-line error for bad input.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -42,6 +44,22 @@ test('analyze CLI – non-image file exits 2', async () => {
   const result = await runAnalyze(['package.json', '--json']);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^analyze: package\.json is neither an image nor a video that ffmpeg can read\n$/);
+});
+
+test('analyze CLI – truncated JPEG exits 2', async (t) => {
+  const fixtures = fixturesDir(t);
+  if (!fixtures) return;
+  // The first third of a real photo: sharp rejects it and ffmpeg decodes no frame from it.
+  const dir = mkdtempSync(path.join(tmpdir(), 'analyze-truncated-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const photo = readFileSync(path.join(fixtures, 'plates', 'single_yellow.jpg'));
+  const truncated = path.join(dir, 'truncated.jpg');
+  writeFileSync(truncated, photo.subarray(0, Math.floor(photo.length / 3)));
+
+  const result = await runAnalyze([truncated, '--json']);
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr, /^analyze: .*truncated\.jpg/);
 });
 
 test('analyze CLI – missing models name the installer', async (t) => {

@@ -48,7 +48,9 @@ export class ChecksumMismatchError extends AssetError {
       facts.file,
       `${facts.file}: checksum mismatch from ${facts.origin}: expected sha256 ${facts.expectedSha256} ` +
         `(${facts.expectedBytes} bytes), got ${actual}. The file was not installed. ` +
-        'Retry the download; if the mismatch repeats, the source changed: check its url and sha256 in the manifest.',
+        (facts.origin === 'download'
+          ? 'Retry the download. If the mismatch repeats, the upstream file changed: check its url and sha256 in the manifest.'
+          : 'The local copy differs from the verified file: replace it with a good copy, or install by download.'),
     );
     this.expectedSha256 = facts.expectedSha256;
     this.actualSha256 = facts.actualSha256;

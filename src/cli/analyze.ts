@@ -79,6 +79,10 @@ async function run(filePath: string, options: CliOptions): Promise<void> {
   // The first frame is decoded before the models load, so bad input fails fast with exit code 2.
   const frameIterator = readFrames(filePath, options.fps);
   let next = await frameIterator.next();
+  if (next.done) {
+    // A truncated image that ffmpeg opens but cannot decode, or a video shorter than one frame period.
+    throw new VisionError('IMAGE_INVALID', `${filePath} contains no decodable frame; check that the file is complete`);
+  }
   const cascade = await Cascade.load(options.models, { threads: options.threads, logger: createLogger('analyze', { level: 'silent' }) });
   const embed = options.embeddings === true;
   const frames: Array<{ index: number; timeMs: number } & AnalysisJson> = [];

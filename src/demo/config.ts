@@ -21,8 +21,9 @@ export const DemoConfigSchema = z.strictObject({
   clipSeconds: z.number().min(2).max(120),
   analysisFps: z.number().positive().max(30),
   cameras: z.array(DemoCameraSchema).min(1).max(32),
-  hotlist: z.array(z.strictObject({ plate: z.string().min(2), reason: z.string(), priority: z.number().int().min(1).max(9) })),
-  watchlist: z.array(z.strictObject({ subjectId: z.string(), label: z.string(), photos: z.array(z.string()).min(1) })),
+  /** Priority 1 is the most urgent, as in the central service's hotlist. */
+  hotlist: z.array(z.strictObject({ plate: z.string().min(2), reason: z.string().min(1), priority: z.number().int().min(1).max(5) })),
+  watchlist: z.array(z.strictObject({ subjectId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), label: z.string().min(1), photos: z.array(z.string()).min(1) })),
   faceThreshold: z.number().min(-1).max(1),
   /** Hits a correct run produces, as "plate:TEXT" or "face:SUBJECT_ID". */
   expectedHits: z.array(z.string().regex(/^(plate|face):.+$/)),

@@ -18,7 +18,8 @@ export async function installDemoAssets(
   ];
   for (const set of sets) {
     const report: InstallReport = await installAssets({ manifest: await loadManifest(set.manifest), destDir: set.destDir, sourceDir: set.sourceDir, logger });
-    onProgress(`${set.label}: ${report.installed} installed ${set.sourceDir ? `from ${set.sourceDir}` : 'by download'}, ${report.present} already present`);
+    const how = set.sourceDir ? `copied from ${set.sourceDir}` : 'downloaded';
+    onProgress(`${set.label}: ${report.installed} ${how}, ${report.present} already present (sha256 verified)`);
   }
   return { modelsDir, mediaDir };
 }

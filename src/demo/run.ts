@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { AgentConfig } from '../../agent/config.js';
 import { parseAgentConfig } from '../../agent/config.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded.js';
-import type { Logger } from '../common/log.js';
+import { redactCredentials, type Logger } from '../common/log.js';
 import type { Hit } from '../central/hit.js';
 import { parseCentralConfig } from '../central/config.js';
 import { startCentral, type RunningCentral } from '../central/start.js';
@@ -53,7 +53,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 
     const broker = await brokerFor(options, logger);
     if (broker.embedded) stack.push(() => broker.embedded!.close());
-    onProgress(`broker: ${broker.url}${broker.embedded ? ' (embedded)' : ''}`);
+    onProgress(`broker: ${redactCredentials(broker.url)}${broker.embedded ? ' (embedded)' : ''}`);
 
     const central = await startDemoCentral(config, varDir, modelsDir, mediaDir, broker, logger, options.hitCooldownMs);
     stack.push(() => central.stop());
