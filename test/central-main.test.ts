@@ -223,7 +223,12 @@ test('central CLI – shuts down cleanly on SIGTERM', async () => {
     const run = await runCli(configPath, /"msg":"http endpoints listening"/);
     assert.equal(run.code, 0, `exit code; stderr: ${run.stderr}`);
     const messages = run.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
-    assert.deepEqual(messages.slice(-3), ['shutting down', 'central service stopped', 'central stopped']);
+    // Other clients of a shared broker may add lines in between, so the order is checked, not adjacency.
+    const shutdown = messages.indexOf('shutting down');
+    assert.ok(shutdown >= 0, 'shutdown is logged');
+    const serviceStopped = messages.indexOf('central service stopped', shutdown);
+    assert.ok(serviceStopped > shutdown, 'the service stops after shutdown begins');
+    assert.equal(messages.at(-1), 'central stopped', 'the last line says the process has stopped');
   } finally {
     cleanup();
   }
