@@ -1,6 +1,8 @@
 // CentralStore on SQLite through better-sqlite3: one file, WAL journal, migrations by PRAGMA
 // user_version. Calls are synchronous underneath, so each method is one transaction and never interleaves.
 import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { PatrolEvent } from '../../protocol/event.js';
 import type { CarStatusMessage } from '../../protocol/status.js';
 import { buildHit } from '../hit.js';
@@ -74,6 +76,8 @@ export class SqliteStore implements CentralStore {
   /** Opens or creates the database at filePath (":memory:" for a throw-away one) and migrates it. */
   constructor(readonly filePath: string) {
     try {
+      // The folder of a new database is created, as the agent does for its outbox.
+      if (filePath !== ':memory:') mkdirSync(path.dirname(filePath), { recursive: true });
       this.db = new Database(filePath);
     } catch (error) {
       throw new StoreError('STORE_OPEN_FAILED', `could not open database ${filePath}: ${(error as Error).message}; check the path and its permissions`, { cause: error });
