@@ -10,7 +10,7 @@ import { isBackPressured } from './capture/camera-source.js';
 import type { AgentConfig, CameraConfig } from './config.js';
 import { createInferenceEngine } from './inference/create-engine.js';
 import { MainThreadEngine, type InferenceEngine } from './inference/engine.js';
-import { FrameAnalyser, measureFaceDetectorCost } from './inference/frame-analyser.js';
+import { FrameAnalyser } from './inference/frame-analyser.js';
 import { FramePipeline } from './pipeline/frame-pipeline.js';
 import type { HitHook } from './pipeline/hit-hook.js';
 import { AgentMetrics } from './metrics.js';
@@ -123,7 +123,7 @@ export class Agent {
   private async startEngine(): Promise<InferenceEngine> {
     const { config, logger, engine, cascade } = this.deps;
     if (engine !== undefined) return engine;
-    if (cascade !== undefined) return new MainThreadEngine(new FrameAnalyser(cascade, await measureFaceDetectorCost(cascade)));
+    if (cascade !== undefined) return new MainThreadEngine(new FrameAnalyser(cascade));
     return createInferenceEngine(config, logger);
   }
 

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     post({ type: 'load-failed', ...describe(error) });
     return;
   }
-  post({ type: 'ready', faceCost: analyser.faceCost });
+  post({ type: 'ready' });
 
   port.on('message', (message: WorkerRequest) => {
     if (message.type === 'close') {

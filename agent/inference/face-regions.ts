@@ -14,6 +14,15 @@ export interface FaceDetectorCost {
 
 export type FaceSearch = { mode: 'whole' } | { mode: 'regions'; regions: BoxXyxyPx[] };
 
+/**
+ * Cost of yunet_n_dynamic measured with measureFaceDetectorCost's method (fastest of 15 runs at
+ * sizes from 64x64 to 640x384) under onnxruntime-node 1.31 with one thread, on a 2-core x86-64
+ * virtual machine. Only the ratio of the two parts steers the choice, and both parts scale alike
+ * with CPU speed. The constants are fixed, not measured at start, so that the same frames always
+ * get the same search and a replay gives the same events.
+ */
+export const DEFAULT_FACE_DETECTOR_COST: FaceDetectorCost = { fixedMs: 0.15, msPerMegapixel: 23 };
+
 /** Share of a person box, from its top, that is searched for the face; covers half-body and full-body views. */
 const HEAD_HEIGHT_SHARE = 0.6;
 /** Margin added on each side of the head area, as a share of the person box width and height. */

@@ -10,7 +10,7 @@ import { cropImage, type RgbImage } from '../../src/vision/image.js';
 import { nms } from '../../src/vision/postprocess/nms.js';
 import { recognizePlates } from '../../src/vision/plates/plate-pipeline.js';
 import type { BoxXyxyPx, PointPx } from '../../src/vision/types.js';
-import { chooseFaceSearch, faceInputPixels, fitFaceDetectorCost, type FaceDetectorCost } from './face-regions.js';
+import { chooseFaceSearch, DEFAULT_FACE_DETECTOR_COST, faceInputPixels, fitFaceDetectorCost, type FaceDetectorCost } from './face-regions.js';
 
 export type AnalysisKind = 'plates' | 'faces';
 
@@ -53,13 +53,11 @@ const FACE_MERGE_IOU = 0.3;
 export class FrameAnalyser {
   constructor(
     readonly cascade: Cascade,
-    readonly faceCost: FaceDetectorCost,
+    readonly faceCost: FaceDetectorCost = DEFAULT_FACE_DETECTOR_COST,
   ) {}
 
-  /** Loads the models and measures the face detector's cost model on this machine. */
-  static async load(modelsDir: string, options: { threads?: number; logger?: Logger } = {}): Promise<FrameAnalyser> {
-    const cascade = await Cascade.load(modelsDir, options);
-    return new FrameAnalyser(cascade, await measureFaceDetectorCost(cascade));
+  static async load(modelsDir: string, options: { threads?: number; logger?: Logger; faceCost?: FaceDetectorCost } = {}): Promise<FrameAnalyser> {
+    return new FrameAnalyser(await Cascade.load(modelsDir, options), options.faceCost);
   }
 
   async analyse(request: AnalysisRequest): Promise<FrameAnalysis> {
@@ -144,8 +142,9 @@ const COST_SAMPLE_SIDES_PX = [64, 320] as const;
 const COST_SAMPLE_RUNS = 4;
 
 /**
- * Times the face detector on blank inputs of two sizes and fits a linear cost. The fastest of
- * several runs is kept, because other load on the machine only ever adds time.
+ * Times the face detector on blank inputs of two sizes and fits a linear cost, for benchmarks that
+ * check DEFAULT_FACE_DETECTOR_COST on other hardware. The fastest of several runs is kept, because
+ * other load on the machine only ever adds time.
  */
 export async function measureFaceDetectorCost(cascade: Cascade): Promise<FaceDetectorCost> {
   const samples = [];

@@ -1,7 +1,6 @@
 // Messages between WorkerEngine (main thread) and analysis-worker.ts. Images and analyses cross
 // the thread boundary by structured clone; the image's pixel buffer is transferred, not copied.
 import type { AnalysisRequest, FrameAnalysis } from './frame-analyser.js';
-import type { FaceDetectorCost } from './face-regions.js';
 
 export interface WorkerInit {
   modelsDir: string;
@@ -12,7 +11,7 @@ export interface WorkerInit {
 export type WorkerRequest = { type: 'analyse'; id: number; request: AnalysisRequest } | { type: 'close' };
 
 export type WorkerReply =
-  | { type: 'ready'; faceCost: FaceDetectorCost }
+  | { type: 'ready' }
   | { type: 'load-failed'; code: string | null; message: string }
   | { type: 'result'; id: number; analysis: FrameAnalysis }
   | { type: 'failed'; id: number; code: string | null; message: string };

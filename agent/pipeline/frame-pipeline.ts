@@ -66,8 +66,7 @@ const MAX_EVENT_BACKLOG = 2;
 interface Lane {
   camera: PipelineCamera;
   events: CameraEvents;
-  /** Frame order: tickets are taken when a frame leaves the scheduler and applied in that order. */
-  nextTicket: number;
+  /** Frame order: the scheduler numbers each camera's frames as they leave it, and results apply in that order. */
   nextToApply: number;
   ready: Map<number, AnalysedCameraFrame | null>;
   chain: Promise<void>;
@@ -174,7 +173,6 @@ export class FramePipeline {
         onCommitted: (event) => this.onCommitted(lane, event),
         onError: (kind) => (this.errorCounts[kind] += 1),
       }),
-      nextTicket: 0,
       nextToApply: 0,
       ready: new Map(),
       chain: Promise.resolve(),
@@ -197,7 +195,7 @@ export class FramePipeline {
   private async runSlot(): Promise<void> {
     for (let frame = await this.scheduler.next(); frame !== null; frame = await this.scheduler.next()) {
       const lane = this.laneOf(frame.cameraId);
-      const ticket = lane.nextTicket++;
+      const ticket = this.scheduler.sequenceOf(frame);
       lane.ready.set(ticket, await this.analyse(lane, frame));
       this.applyReady(lane);
       this.finish(lane);

@@ -20,6 +20,9 @@ export class FrameScheduler<F extends QueuedFrame> {
   private readonly roomWaiters = new Map<string, Array<() => void>>();
   private closed = false;
   readonly droppedByCamera = new Map<string, number>();
+  /** Frames handed out per camera, and each handed-out frame's place in that count. */
+  private readonly handedOut = new Map<string, number>();
+  private readonly sequences = new WeakMap<F, number>();
 
   constructor(private readonly maxQueuedPerCamera = DEFAULT_MAX_QUEUED_PER_CAMERA) {
     if (!Number.isInteger(maxQueuedPerCamera) || maxQueuedPerCamera < 1) {
@@ -70,6 +73,17 @@ export class FrameScheduler<F extends QueuedFrame> {
     }
   }
 
+  /**
+   * Returns the place of a handed-out frame among its camera's handed-out frames, from 0. It is set
+   * when the frame leaves the queue, so it follows frame order even when several callers of next()
+   * resume in another order.
+   */
+  sequenceOf(frame: F): number {
+    const sequence = this.sequences.get(frame);
+    if (sequence === undefined) throw new RangeError(`frame of camera ${frame.cameraId} was not handed out by this scheduler`);
+    return sequence;
+  }
+
   /** Frames waiting per camera, for metrics. */
   depth(cameraId: string): number {
     return this.pending.get(cameraId)?.length ?? 0;
@@ -99,6 +113,9 @@ export class FrameScheduler<F extends QueuedFrame> {
       const cameraId = this.turnOrder[(this.nextTurn + i) % this.turnOrder.length]!;
       const frame = this.pending.get(cameraId)?.shift();
       if (frame) {
+        const sequence = this.handedOut.get(cameraId) ?? 0;
+        this.handedOut.set(cameraId, sequence + 1);
+        this.sequences.set(frame, sequence);
         this.nextTurn = (this.nextTurn + i + 1) % this.turnOrder.length;
         this.roomWaiters.get(cameraId)?.shift()?.();
         return frame;

@@ -13,6 +13,12 @@ export interface BoxTrackerOptions {
   lostAfterFrames: number;
   /** ...and this much frame time passed since it was last seen, ms. */
   lostAfterMs: number;
+  /**
+   * A track not seen for this long ends before the next frame is associated, however few frames
+   * that was, so an object after a pause in the frames (a camera outage, the next replay file)
+   * starts a new track, ms.
+   */
+  maxGapMs: number;
 }
 
 export const DEFAULT_BOX_TRACKER_OPTIONS: BoxTrackerOptions = {
@@ -20,6 +26,7 @@ export const DEFAULT_BOX_TRACKER_OPTIONS: BoxTrackerOptions = {
   maxCentreShift: 0.6,
   lostAfterFrames: 3,
   lostAfterMs: 1500,
+  maxGapMs: 10_000,
 };
 
 export interface BoxTrack<S> {
@@ -61,6 +68,12 @@ export class BoxTracker<S> {
 
   /** Assigns the detections of one frame at `atMs` (frame time) to tracks and ends the tracks lost for good. */
   update(atMs: number, boxes: readonly BoxXyxyPx[]): BoxTrackerUpdate<S> {
+    const ended: BoxTrack<S>[] = [];
+    for (const track of this.live.values()) {
+      if (atMs - track.lastSeenAtMs <= this.options.maxGapMs) continue;
+      this.live.delete(track.id);
+      ended.push(track);
+    }
     const tracks = [...this.live.values()];
     const predicted = tracks.map((track) => predictBox(track, atMs));
     const assignment = this.associate(tracks, predicted, boxes);
@@ -75,7 +88,6 @@ export class BoxTracker<S> {
     });
 
     const seen = new Set(assigned);
-    const ended: BoxTrack<S>[] = [];
     for (const track of tracks) {
       if (seen.has(track)) continue;
       track.missedFrames += 1;

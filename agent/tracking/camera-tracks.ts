@@ -143,6 +143,8 @@ export class CameraTracks<V> {
     const due: SightingSummary<V>[] = [];
     for (const tracker of Object.values(this.trackers)) {
       for (const track of tracker.openTracks) {
+        // Only tracks seen in this frame are still going; a missed one may be about to end.
+        if (track.missedFrames > 0) continue;
         const sinceMs = atMs - (track.state.reportedAtMs ?? track.firstSeenAtMs);
         if (sinceMs < this.options.openReportEveryMs) continue;
         const [summary] = this.summariseAll([track], 'open');
