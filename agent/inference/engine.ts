@@ -3,9 +3,9 @@
 import type { AnalysisRequest, FrameAnalysis, FrameAnalyser } from './frame-analyser.js';
 
 export interface InferenceEngine {
-  /** Frames that can be analysed at the same time; the pipeline never asks for more. */
+  /** Frames that can be analysed at the same time; the pipeline never sends more. */
   readonly slots: number;
-  /** Where the models run, for logs and benchmark reports. */
+  /** Thread kind that runs the models, for logs and benchmark reports. */
   readonly kind: 'main-thread' | 'worker-threads';
   analyse(request: AnalysisRequest): Promise<FrameAnalysis>;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
-// Where to look for faces in one frame: the head areas of detected people or the whole frame,
-// whichever the measured cost model says is cheaper. Running the detector is frame-analyser.ts's job.
+// The choice of where to look for faces in one frame: the head areas of detected people or the whole
+// frame, whichever the measured cost model rates cheaper. Running the detector is frame-analyser.ts's job.
 import type { RgbImage } from '../../src/vision/image.js';
 import type { BoxXyxyPx } from '../../src/vision/types.js';
 import { YUNET_MAX_SIDE_PX } from '../../src/vision/faces/yunet-input.js';
@@ -31,7 +31,7 @@ const HEAD_MARGIN_SHARE = 0.1;
 const MIN_REGION_SIDE_PX = 32;
 const YUNET_SIZE_MULTIPLE_PX = 32;
 
-/** Returns the area of `person` that holds the head, clamped to the image, in image pixels. */
+/** Returns the area of `person` that contains the head, clamped to the image, in image pixels. */
 export function headRegion(person: BoxXyxyPx, widthPx: number, heightPx: number): BoxXyxyPx {
   const boxWidth = person[2] - person[0];
   const boxHeight = person[3] - person[1];

@@ -42,7 +42,7 @@ export interface FrameAnalysis {
   rejectedPlateReads: number;
   /** Wall-clock time of each stage, or 0 when it did not run, ms. */
   timingsMs: { objects: number; plates: number; faces: number; embeddings: number };
-  /** How faces were searched: not at all, in the whole frame, or in people's head areas. */
+  /** Face search used: none, the whole frame, or people's head areas. */
   faceSearch: 'off' | 'whole' | 'regions';
 }
 

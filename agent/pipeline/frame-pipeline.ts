@@ -44,6 +44,8 @@ export interface FramePipelineDeps {
   clockOffsetMs?: () => number | null;
   /** Called after every committed event, for example to wake the publisher. */
   onCommitted?: (event: CommittedEvent) => void;
+  /** Called when a frame's results are tracked and its events committed, with the frame's times (benchmarks). */
+  onFrameDone?: (cameraId: string, stamp: AnalysedCameraFrame['stamp'], doneAtMs: number) => void;
   /** Prefix of track ids; must differ between runs of the agent so ids stay unique. Defaults to the start time. */
   trackIdPrefix?: string;
   tracking?: CameraTracksOptions;
@@ -244,6 +246,7 @@ export class FramePipeline {
       lane.backlog += 1;
       lane.chain = lane.chain
         .then(() => lane.events.apply(result))
+        .then(() => this.deps.onFrameDone?.(lane.camera.id, result.stamp, this.nowMs()))
         .catch((error: Error) => this.logEventFailure(lane, error))
         .finally(() => (lane.backlog -= 1));
     }
