@@ -21,11 +21,8 @@ async function main(): Promise<void> {
   }
   post({ type: 'ready' });
 
+  // The engine ends this thread with terminate(); there is no close message.
   port.on('message', (message: WorkerRequest) => {
-    if (message.type === 'close') {
-      void analyser.close().finally(() => port.close());
-      return;
-    }
     analyser.analyse(message.request).then(
       (analysis) => post({ type: 'result', id: message.id, analysis }),
       (error: unknown) => post({ type: 'failed', id: message.id, ...describe(error) }),

@@ -8,7 +8,7 @@ export interface WorkerInit {
   threads: number;
 }
 
-export type WorkerRequest = { type: 'analyse'; id: number; request: AnalysisRequest } | { type: 'close' };
+export type WorkerRequest = { type: 'analyse'; id: number; request: AnalysisRequest };
 
 export type WorkerReply =
   | { type: 'ready' }
