@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import { ReplayError, listReplayFiles } from '../agent/capture/replay-files.js';
@@ -119,4 +120,34 @@ test('replay – stop ends a looping replay', { timeout: 60_000 }, async (t) => 
   const afterStop = frames;
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.equal(frames, afterStop, 'no frame arrives after stop');
+});
+
+test('replay – decoder arguments reach ffmpeg', { timeout: 60_000 }, async (t) => {
+  const fixtures = fixturesDir(t);
+  if (!fixtures) return;
+  const dir = tempDir(t);
+  const clip = path.join(dir, 'clip.h264');
+  await makeDriveByClip(path.join(fixtures, 'plates', 'single_blue.jpg'), clip, { seconds: 1, width: 640, height: 360, fps: 25 });
+
+  const commands: string[][] = [];
+  let frames = 0;
+  await new Promise<void>((resolve) => {
+    const source = new ReplaySource({
+      camera: camera(clip, { ffmpegInputArgs: ['-hwaccel', 'auto'] }),
+      onFrame: () => void (frames += 1),
+      onEnd: resolve,
+      logger,
+      spawn: (command, args) => {
+        commands.push([...args]);
+        return spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      },
+    });
+    source.start();
+  });
+  const args = commands[0]!;
+  const hwaccel = args.indexOf('-hwaccel');
+  assert.ok(hwaccel >= 0, 'the camera\'s decoder arguments are passed to ffmpeg');
+  assert.equal(args[hwaccel + 1], 'auto');
+  assert.ok(hwaccel < args.indexOf('-i'), 'decoder arguments come before the input');
+  assert.equal(frames, 5, 'ffmpeg still decodes with -hwaccel auto, falling back to software');
 });
