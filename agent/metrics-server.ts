@@ -1,4 +1,4 @@
-// /metrics (Prometheus text) and /healthz of the agent on 127.0.0.1. /healthz answers 200 while the
+// /metrics (Prometheus text) and /healthz of the agent on 127.0.0.1. /healthz returns 200 while the
 // agent works, degraded parts included, and 503 when the pipeline has stalled.
 import Fastify from 'fastify';
 import type { Logger } from '../src/common/log.js';

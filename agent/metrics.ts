@@ -72,7 +72,7 @@ export class AgentMetrics {
     this.cameras.push(probe);
   }
 
-  /** Each watched or seen camera with the time of its last frame and its restarts, for the health report. */
+  /** Returns each watched or seen camera with the time of its last frame and its restarts, for the health report. */
   cameraStates(): Array<{ cameraId: string; lastFrameAtMs: number | null; restarts: number }> {
     const ids = new Set([...this.cameras.map((camera) => camera.cameraId), ...this.lastFrameAtMs.keys()]);
     return [...ids].map((cameraId) => ({

@@ -1,6 +1,6 @@
 // The disk budget exceeded: the broker is down while the outbox has caps of a few tens of KiB, so
-// evidence of non-hits and then whole non-hit events are evicted, counted and logged; hits keep
-// their evidence, and whatever was not evicted reaches the central side once the broker is back.
+// evidence of non-hits and then whole non-hit events are evicted, counted and logged. Hits keep
+// their evidence. Whatever was not evicted reaches the central side once the broker is back.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { diskBudgetScenario } from '../bench/faults/scenarios.js';

@@ -45,7 +45,7 @@ export class ClockSync {
     return this.chosen === null ? null : Math.round(this.chosen.offsetMs);
   }
 
-  /** The sample the offset comes from, or null before the first reply. */
+  /** Returns the sample the offset comes from, or null before the first reply. */
   current(): ClockSample | null {
     return this.chosen;
   }

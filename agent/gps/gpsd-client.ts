@@ -1,6 +1,6 @@
 // Keeps the car's current position from gpsd's JSON protocol (TCP, `?WATCH`, TPV reports), with a
-// reconnect after any drop. position() gives the latest fix while it is fresh, and null otherwise,
-// so every event can say whether the car had a fix.
+// reconnect after any drop. position() returns the latest fix while it is fresh and null otherwise,
+// so every event can record whether the car had a fix.
 import net from 'node:net';
 import type { Logger } from '../../src/common/log.js';
 import type { Position } from '../../src/protocol/event.js';
@@ -66,7 +66,7 @@ export class GpsdClient {
     this.socket = null;
   }
 
-  /** The latest fix while it is younger than maxFixAgeMs; null without a current fix. */
+  /** Returns the latest fix while it is younger than maxFixAgeMs, and null without a current fix. */
   position(): Position | null {
     const fix = this.latest;
     const fresh = fix !== null && this.nowMs() - (fix.fixAtMs ?? 0) <= this.options.maxFixAgeMs;
@@ -75,8 +75,8 @@ export class GpsdClient {
   }
 
   /**
-   * The car's position at car-clock time `atMs` (such as when a frame was read): the last report
-   * before it, when that was a fix no older than maxFixAgeMs; null otherwise.
+   * Returns the car's position at car-clock time `atMs`, such as when a frame was read. That is the
+   * last report before it when that report was a fix no older than maxFixAgeMs, and null otherwise.
    */
   positionAt(atMs: number): Position | null {
     for (let i = this.history.length - 1; i >= 0; i--) {

@@ -79,7 +79,7 @@ export class CarLists {
     }
   }
 
-  /** Handles one message from a list topic; never throws. */
+  /** Verifies and applies one message from a list topic; every failure comes back as a rejected outcome. */
   receive(topic: string, payload: Uint8Array): ListOutcome {
     const route = routeOf(topic);
     if (route === null) return rejected(null, 'LIST_WRONG_TOPIC', `topic ${topic} is not a list topic`);

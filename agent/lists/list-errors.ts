@@ -1,4 +1,4 @@
-// Why the car rejected a hotlist or watchlist message, with a stable code per cause.
+// The error of a rejected hotlist or watchlist message, with a stable code per cause.
 
 export type ListErrorCode =
   | 'LIST_NOT_JSON'

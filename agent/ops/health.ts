@@ -53,8 +53,11 @@ export function assessHealth(inputs: HealthInputs): HealthReport {
   if (inputs.clockOffsetMs === null) problems.push('clock offset to the central service not measured yet');
 
   const outbox = inputs.outbox;
+  let status: HealthReport['status'] = 'ok';
+  if (stalled) status = 'unhealthy';
+  else if (problems.length > 0) status = 'degraded';
   return {
-    status: stalled ? 'unhealthy' : problems.length > 0 ? 'degraded' : 'ok',
+    status,
     problems,
     uplinkConnected: inputs.uplinkConnected,
     outboxDepth: outbox?.depth ?? null,

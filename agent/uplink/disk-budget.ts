@@ -27,7 +27,7 @@ export interface BudgetRow {
   evidence_bytes: number;
 }
 
-/** What the policy needs from the outbox; every call runs inside the caller's transaction. */
+/** The outbox operations the policy uses; every call runs inside the caller's transaction. */
 export interface BudgetStore {
   totals(): { payloadBytes: number; evidenceBytes: number };
   /** Oldest non-hit rows that still carry evidence. */

@@ -79,13 +79,13 @@ export class AgentRun {
 
   async metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
     const text = await (await fetch(`${this.metricsUrl}/metrics`)).text();
-    const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+    const requiredLabels = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
     let total = 0;
     for (const line of text.split('\n')) {
       if (!line.startsWith(name)) continue;
       const match = /^([a-z_]+)(\{[^}]*\})? ([0-9.eE+-]+)$/.exec(line);
       if (match === null || match[1] !== name) continue;
-      if (wanted.every((label) => (match[2] ?? '').includes(label))) total += Number(match[3]);
+      if (requiredLabels.every((label) => (match[2] ?? '').includes(label))) total += Number(match[3]);
     }
     return total;
   }

@@ -1,6 +1,6 @@
-// The fault rig: real RTSP cameras (one GStreamer server process per camera, so one can be killed or
-// frozen alone), a private Mosquitto on a free loopback port, a central-side recorder that counts
-// each event by car id and sequence number, a signed hotlist, and the agent as a child process.
+// The fault rig: real RTSP cameras with one GStreamer server process each, so one can be killed or
+// frozen alone. Around them: a private Mosquitto on a free loopback port, a central-side recorder
+// that counts each event by car id and sequence number, a signed hotlist and the agent process.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

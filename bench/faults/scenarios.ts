@@ -2,6 +2,7 @@
 // broker stopped, the agent killed with SIGKILL, the disk budget exceeded. Each returns events
 // produced and received, recovery time and the other cameras' analysed frame rate during the fault.
 import Database from 'better-sqlite3';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentRun } from './agent-run.js';
 import { FaultRig, HOTLIST_PLATE, type RigOptions } from './rig.js';
@@ -40,6 +41,8 @@ export interface FaultResult {
   nonHitPlatesLogged: string[];
   /** The broker saw the agent disconnect cleanly at the final stop. */
   cleanDisconnect: boolean;
+  /** ffmpeg processes still reading the rig's cameras after the agent exited; should be 0. */
+  ffmpegLeftRunning: number;
 }
 
 const WARM_UP_TIMEOUT_MS = 90_000;
@@ -73,7 +76,7 @@ export async function cameraFrozenScenario(options: RigOptions): Promise<FaultRe
   });
 }
 
-/** The broker is stopped for `outageMs` while every camera runs; recovery ends when the backlog is sent. */
+/** Stops the broker for `outageMs` while every camera runs; recovery ends when the backlog is sent. */
 export async function brokerStoppedScenario(options: RigOptions, outageMs = 60_000): Promise<FaultResult> {
   return withRig(options, `broker stopped for ${Math.round(outageMs / 1000)} s`, async (rig, agent) => {
     const all = rig.cameras.map((camera) => camera.id);
@@ -88,8 +91,8 @@ export async function brokerStoppedScenario(options: RigOptions, outageMs = 60_0
 }
 
 /**
- * The agent is killed with SIGKILL while the broker is frozen (SIGSTOP), so events sit unacknowledged
- * in the outbox and in flight; then the broker resumes and the agent starts again on the same data folder.
+ * Kills the agent with SIGKILL while the broker is frozen (SIGSTOP), so events sit unacknowledged in
+ * the outbox and in flight. Then the broker resumes and the agent starts again on the same data folder.
  */
 export async function agentKilledScenario(options: RigOptions, backlogMs = 6000): Promise<FaultResult> {
   return withRig(options, 'agent killed with SIGKILL', async (rig, agent) => {
@@ -112,8 +115,8 @@ export async function agentKilledScenario(options: RigOptions, backlogMs = 6000)
 }
 
 /**
- * The broker is down from the start while the outbox has a tiny budget, so evidence and then whole
- * non-hit events are evicted; when the broker returns, what is left is sent.
+ * Keeps the broker down from the start while the outbox has a tiny budget, so evidence and then whole
+ * non-hit events are evicted. When the broker returns, what is left is sent.
  */
 export async function diskBudgetScenario(options: RigOptions, outageMs = 30_000): Promise<FaultResult> {
   const tiny = { ...options, storage: { outboxMaxMiB: 0.06, evidenceMaxMiB: 0.03 } };
@@ -184,6 +187,7 @@ async function tally(rig: FaultRig, fault: string, steps: FaultSteps, stopExitCo
     outboxIntact: outbox.intact,
     nonHitPlatesLogged: ['京EA5331', '皖K66666'].filter((plate) => logText.includes(plate)),
     cleanDisconnect: /Client agent-fault-car disconnected/.test(rig.broker.logTail()),
+    ffmpegLeftRunning: processesReading(rig.cameras.map((camera) => camera.url)),
   };
 }
 
@@ -198,6 +202,22 @@ function readOutbox(dataDir: string): { lastSeq: number; waiting: Set<number>; i
   } finally {
     db.close();
   }
+}
+
+/** Counts processes whose command line names one of `urls`, from /proc. */
+function processesReading(urls: string[]): number {
+  let count = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let commandLine: string;
+    try {
+      commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (commandLine.startsWith('ffmpeg') && urls.some((url) => commandLine.includes(url))) count++;
+  }
+  return count;
 }
 
 /** Sequence numbers the agent logged as evicted unsent; the log line lists up to 50 per pass. */

@@ -1,5 +1,5 @@
-// Answers the cars' clock requests with the central receive and send times, so each car can measure
-// its offset to the central clock. It shares the service's MQTT client: clock topics are taken out
+// Replies to the cars' clock requests with the central receive and send times, so each car can
+// measure its offset to the central clock. It shares the service's MQTT client: clock topics are taken out
 // of the message stream here, and every other message goes on to the handler installed before.
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from '../common/log.js';
@@ -17,7 +17,7 @@ export interface ClockResponderOptions {
   logger: Logger;
   /** Central clock in ms since the epoch. */
   clock?: () => number;
-  /** Shared subscription group, so one instance answers each request; null subscribes directly. */
+  /** Shared subscription group, so one instance replies to each request; null subscribes directly. */
   shareGroup?: string | null;
 }
 
@@ -25,8 +25,8 @@ export interface ClockResponderOptions {
 const INVALID_LOG_INTERVAL_MS = 60_000;
 
 /**
- * Starts answering on `client`, which should already carry the service's message handler; resolves
- * once subscribed and returns the function that stops answering.
+ * Starts replying on `client`, which should already carry the service's message handler. Resolves
+ * once subscribed, with the function that stops the replies.
  */
 export async function startClockResponder(client: MqttClient, options: ClockResponderOptions): Promise<() => Promise<void>> {
   const clock = options.clock ?? Date.now;
@@ -51,7 +51,7 @@ export async function startClockResponder(client: MqttClient, options: ClockResp
       return;
     }
     const reply: ClockReply = { v: 1, id: request.id, t1: request.t1, t2: receivedAtMs, t3: clock() };
-    // QoS 0: a late reply is worthless, and the car simply asks again.
+    // QoS 0, because a late reply is worthless and the car sends a new request anyway.
     client.publish(clockReplyTopic(carId), JSON.stringify(reply), { qos: 0 });
     callback();
   };

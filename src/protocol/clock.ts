@@ -1,6 +1,6 @@
-// The clock exchange between a car and the central service over MQTT: a request carrying the car's
-// send time and a reply carrying the central receive and send times, as in NTP's on-wire protocol
-// (RFC 5905 section 8), so the car can compute its offset to the central clock and the round trip.
+// The clock exchange between a car and the central service over MQTT, as in NTP's on-wire protocol
+// (RFC 5905 section 8). The request carries the car's send time and the reply the central receive
+// and send times, so the car can compute its offset to the central clock and the round trip.
 import { z } from 'zod';
 import { TOPIC_ROOT } from './topics.js';
 

@@ -32,5 +32,6 @@ export function assertNoLoss(result: FaultResult): void {
   assert.equal(result.stopExitCode, 0, 'SIGTERM stops the agent cleanly');
   assert.equal(result.outboxIntact, true, 'the outbox passes SQLite integrity_check');
   assert.equal(result.cleanDisconnect, true, 'the broker saw a clean MQTT disconnect');
+  assert.equal(result.ffmpegLeftRunning, 0, 'SIGTERM stopped every camera reader');
   assert.deepEqual(result.nonHitPlatesLogged, [], 'plates of non-hits never reach the log');
 }
