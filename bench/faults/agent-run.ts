@@ -12,6 +12,7 @@ export interface AgentRunConfig {
   metricsPort: number;
   clock: { syncIntervalSec: number; replyTimeoutMs: number };
   lists: { trustedKeyFiles: string[] };
+  gps?: { enabled: boolean; host: string; port: number; maxFixAgeMs: number };
   storage?: { outboxMaxMiB: number; evidenceMaxMiB: number };
   cameras: Array<{ id: string; source: string; analysisFps: number; width: number; height: number; analyses: Array<'plates' | 'faces'> }>;
 }

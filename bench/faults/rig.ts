@@ -2,6 +2,7 @@
 // frozen alone. Around them: a private Mosquitto on a free loopback port, a central-side recorder
 // that counts each event by car id and sequence number, a signed hotlist and the agent process.
 import { generateKeyPairSync } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,8 @@ export interface RigOptions {
 
 export interface RecordedEvent {
   count: number;
+  /** 'fix' for a position, 'none' for position null (no fix), 'absent' without the field. */
+  position: 'fix' | 'none' | 'absent';
   kind: string;
   cameraId: string;
   carMatch: boolean;
@@ -83,13 +86,14 @@ export class CentralRecorder {
     if (!topic.endsWith('/events')) return;
     this.deliveries++;
     const parsed = parseEvent(payload, CAR_ID);
-    const json = JSON.parse(payload.toString('utf8')) as { seq: number; kind: string; cameraId: string; carMatch?: unknown; evidence?: unknown[] };
+    const json = JSON.parse(payload.toString('utf8')) as { seq: number; kind: string; cameraId: string; carMatch?: unknown; evidence?: unknown[]; position?: unknown };
     const seen = this.events.get(json.seq);
     if (seen !== undefined) {
       seen.count++;
       return;
     }
-    this.events.set(json.seq, { count: 1, kind: json.kind, cameraId: json.cameraId, carMatch: json.carMatch !== undefined, evidence: json.evidence?.length ?? 0, valid: parsed.ok });
+    const position = json.position === undefined ? 'absent' : json.position === null ? 'none' : 'fix';
+    this.events.set(json.seq, { count: 1, position, kind: json.kind, cameraId: json.cameraId, carMatch: json.carMatch !== undefined, evidence: json.evidence?.length ?? 0, valid: parsed.ok });
   }
 }
 
@@ -142,8 +146,44 @@ export class CameraServer {
   }
 }
 
+/** gpsfake replaying a loop of fixes through a real gpsd, so events carry a position; null without gpsfake. */
+async function startGpsFake(dir: string): Promise<{ port: number; stop(): Promise<void> } | null> {
+  if (spawnSync('gpsfake', ['-h'], { stdio: 'ignore' }).status !== 0) return null;
+  const logFile = path.join(dir, 'drive.nmea');
+  writeFileSync(logFile, nmeaFixes(30));
+  const port = await freePort();
+  // Without -1 gpsfake replays the log in a loop; -c is the delay between sentences in seconds.
+  const child = spawn('gpsfake', ['-q', '-P', String(port), '-c', '0.25', logFile], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    port,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** GGA and RMC sentences for `seconds` fixes along a street, with NMEA 0183 checksums. */
+function nmeaFixes(seconds: number): string {
+  const sentence = (body: string): string => {
+    let checksum = 0;
+    for (const char of body) checksum ^= char.charCodeAt(0);
+    return `$${body}*${checksum.toString(16).toUpperCase().padStart(2, '0')}`;
+  };
+  const lines: string[] = [];
+  for (let second = 0; second < seconds; second++) {
+    const time = `1200${String(second).padStart(2, '0')}.00`;
+    const latitude = `3114.${String(100 + second * 10).padStart(4, '0')}`;
+    lines.push(sentence(`GPGGA,${time},${latitude},N,12128.5000,E,1,08,0.9,10.0,M,0.0,M,,`));
+    lines.push(sentence(`GPRMC,${time},A,${latitude},N,12128.5000,E,0.5,54.7,040626,,,A`));
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
 export class FaultRig {
   agent: AgentRun | null = null;
+  private gps: { port: number; stop(): Promise<void> } | null = null;
   private readonly dir: string;
   private readonly publicKeyFile: string;
 
@@ -179,7 +219,9 @@ export class FaultRig {
     writeFileSync(publicKeyFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
     const hotlist = { v: 1, list: 'hotlist', kind: 'snapshot', version: 1, issuedAtMs: Date.now(), items: [{ key: HOTLIST_PLATE, item: { plate: HOTLIST_PLATE, reason: 'stolen vehicle', priority: 1, expiresAtMs: null } }] } as ListPayload;
     await recorder.client.publishAsync(listSnapshotTopic('hotlist'), JSON.stringify(signListPayload(hotlist, keys.privateKey)), { qos: 1, retain: true });
-    return new FaultRig(options, cameras, broker, recorder, dir, publicKeyFile);
+    const rig = new FaultRig(options, cameras, broker, recorder, dir, publicKeyFile);
+    rig.gps = await startGpsFake(dir);
+    return rig;
   }
 
   get dataDir(): string {
@@ -196,6 +238,7 @@ export class FaultRig {
       metricsPort: await freePort(),
       clock: { syncIntervalSec: 30, replyTimeoutMs: 2000 },
       lists: { trustedKeyFiles: [this.publicKeyFile] },
+      ...(this.gps === null ? {} : { gps: { enabled: true, host: '127.0.0.1', port: this.gps.port, maxFixAgeMs: 5000 } }),
       ...(this.options.storage === undefined ? {} : { storage: this.options.storage }),
       cameras: this.cameras.map((camera) => ({ id: camera.id, source: camera.url, analysisFps: this.options.analysisFps ?? 2, width: DEFAULT_BLINK.width, height: DEFAULT_BLINK.height, analyses: ['plates'] })),
     };
@@ -209,6 +252,7 @@ export class FaultRig {
     if (this.agent !== null && this.agent.running) this.agent.kill();
     await this.agent?.exited;
     await this.recorder.stop().catch(() => undefined);
+    await this.gps?.stop();
     for (const camera of this.cameras) await camera.stop().catch(() => undefined);
     await this.broker.dispose();
     rmSync(this.dir, { recursive: true, force: true });

@@ -24,6 +24,9 @@ export interface FaultResult {
   /** Hits found on the car and received, and how many of those kept their evidence. */
   hitsReceived: number;
   hitsWithEvidence: number;
+  /** Received events with a position, and with position null (the car had no fix). */
+  eventsWithPosition: number;
+  eventsWithoutFix: number;
   /** Received events that failed the central event schema. */
   invalidReceived: number;
   recoveryMs: number | null;
@@ -180,6 +183,8 @@ async function tally(rig: FaultRig, fault: string, steps: FaultSteps, stopExitCo
     hitsReceived: hits.length,
     hitsWithEvidence: hits.filter((event) => event.evidence > 0).length,
     invalidReceived: events.filter((event) => !event.valid).length,
+    eventsWithPosition: events.filter((event) => event.position === 'fix').length,
+    eventsWithoutFix: events.filter((event) => event.position === 'none').length,
     recoveryMs: steps.recoveryMs,
     othersFpsBefore: round(steps.before),
     othersFpsDuring: round(steps.during),

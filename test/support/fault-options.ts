@@ -15,6 +15,7 @@ export async function faultRigOptions(t: TestContext): Promise<RigOptions | null
   const missing: string[] = [];
   if (!(await rtspAvailable())) missing.push('GStreamer RTSP server bindings');
   if (spawnSync('mosquitto', ['-h'], { stdio: 'ignore' }).error !== undefined) missing.push('mosquitto');
+  if (spawnSync('gpsfake', ['-h'], { stdio: 'ignore' }).status !== 0) missing.push('gpsfake (Debian gpsd-clients)');
   if (missing.length > 0) {
     if (process.env.VA_REQUIRE_ASSETS === '1') assert.fail(`${missing.join(' and ')} missing; run scripts/setup.sh`);
     t.skip(`${missing.join(' and ')} missing`);
@@ -28,6 +29,8 @@ export function assertNoLoss(result: FaultResult): void {
   assert.ok(result.produced > 0, 'the car produced events');
   assert.equal(result.lost, 0, `events lost: ${JSON.stringify(result)}`);
   assert.equal(result.invalidReceived, 0, 'every received event passes the central schema');
+  assert.equal(result.eventsWithPosition + result.eventsWithoutFix, result.received, 'every event gives a position or says it had no fix');
+  assert.ok(result.eventsWithPosition > 0, 'positions from gpsd reach the events');
   assert.ok(result.hitsReceived > 0, 'hits found on the car arrive');
   assert.equal(result.stopExitCode, 0, 'SIGTERM stops the agent cleanly');
   assert.equal(result.outboxIntact, true, 'the outbox passes SQLite integrity_check');
