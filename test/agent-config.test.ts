@@ -1,5 +1,6 @@
 // The agent's config validation: every error names the field, the value and what was expected.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { test } from 'node:test';
 import { ConfigError, diskBudgetOf, loadAgentConfig, parseAgentConfig } from '../agent/config.js';
 import { loadBrokerSecrets, SecretError } from '../agent/ops/secrets.js';
 import { brokerClientOptions } from '../agent/uplink/connect.js';
+import { projectRoot } from '../src/assets/paths.js';
 
 const valid = {
   carId: 'car-1',
@@ -147,3 +149,25 @@ test('broker options – TLS and password applied', () => {
 function broker() {
   return parseAgentConfig(valid, 'test').broker;
 }
+
+test('agent main – start errors exit 2 with the cause', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'agent-main-'));
+  const run = (config: unknown, env: NodeJS.ProcessEnv = {}) => {
+    const file = path.join(dir, 'agent.json');
+    writeFileSync(file, JSON.stringify(config));
+    return spawnSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--config', file], { cwd: projectRoot(), encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  };
+
+  const badValue = run({ ...valid, cameras: [{ id: 'front', source: 'rtsp://x/y', analysisFps: 0 }] });
+  assert.equal(badValue.status, 2);
+  assert.match(badValue.stderr, /cameras\.0\.analysisFps: .*\(got 0\)/);
+
+  const missingSecret = run({ ...valid, broker: { url: 'mqtt://127.0.0.1:9', username: 'car-1', passwordEnv: 'PATROL_TEST_MISSING_PW' } });
+  assert.equal(missingSecret.status, 2);
+  assert.match(missingSecret.stderr, /environment variable PATROL_TEST_MISSING_PW \(broker\.passwordEnv\) is not set/);
+
+  const missingKey = run({ ...valid, lists: { trustedKeyFiles: [path.join(dir, 'absent.pem')] } });
+  assert.equal(missingKey.status, 2);
+  assert.match(missingKey.stderr, /cannot read the list public key .*absent\.pem/);
+  rmSync(dir, { recursive: true });
+});

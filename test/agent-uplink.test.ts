@@ -209,3 +209,18 @@ test('publisher – hit overtakes a backlog of sightings', async () => {
   await listener.endAsync();
   outbox.close();
 });
+
+test('outbox – smaller budget applied at open', () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'outbox.sqlite');
+  const first = new Outbox(file);
+  for (let i = 0; i < 4; i++) appendWithEvidence(first, 1000);
+  first.close();
+
+  const evictions: Eviction[] = [];
+  const reopened = new Outbox(file, { budget: { maxBytes: 1_000_000, evidenceMaxBytes: 2000 }, onEviction: (e) => evictions.push(e) });
+  assert.deepEqual(evictions.map((e) => e.seqs), [[1, 2]]);
+  assert.equal(reopened.stats().evidenceBytes, 2000);
+  reopened.close();
+  rmSync(dir, { recursive: true });
+});

@@ -111,6 +111,8 @@ export class Outbox {
       return seq;
     });
     this.loadTotals();
+    // A smaller budget than the outbox was written under applies from the start.
+    if (this.budget !== null) this.enforceBudget(this.budget);
   }
 
   /**
