@@ -1,5 +1,5 @@
 // The agent's /metrics and /healthz on a real HTTP server, with real metrics and a real outbox:
-// the per-camera, per-model, outbox and uplink series exist, and a stalled pipeline answers 503.
+// the per-camera, per-model, outbox and uplink series exist, and a stalled pipeline returns 503.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';

@@ -19,7 +19,7 @@ import { REDACTED_PATHS, redactCredentials } from '../src/common/log.js';
 import { listKeyId, signListPayload, type ListPayload } from '../src/protocol/lists.js';
 import { listSnapshotTopic } from '../src/protocol/topics.js';
 
-/** A logger with the project's redaction that writes into an array. */
+/** Creates a logger with the project's redaction that writes into an array. */
 function capturingLogger(): { logger: pino.Logger; lines: string[] } {
   const lines: string[] = [];
   const sink = new Writable({

@@ -1,5 +1,5 @@
 // Lists on the car: signed snapshots and deltas verified with ed25519, applied in order, kept on
-// disk, and matched on the car with the real face models; delivered through a private Mosquitto.
+// disk and matched on the car with the real face models. Delivery runs through a private Mosquitto.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

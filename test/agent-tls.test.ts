@@ -1,6 +1,6 @@
-// The sample broker setup in deploy/mosquitto against a real Mosquitto that this test starts on a
-// free loopback port: TLS with per-car client certificates made by make-certs.sh (openssl), and the
-// ACL that lets a car publish only under its own id. The agent connects with its own config code.
+// The sample broker setup in deploy/mosquitto, run on a real Mosquitto that this test starts on a
+// free loopback port. It checks TLS with per-car client certificates made by make-certs.sh (openssl)
+// and the ACL that lets a car publish only under its own id. The agent connects with its own code.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ let certs = '';
 let broker: RunningMosquitto;
 let url = '';
 
-/** The sample config with its paths and port moved into the test's folder. */
+/** Returns the sample config with its paths and port moved into the test's folder. */
 function sampleConfig(port: number): string[] {
   return readFileSync(path.join(deployDir, 'mosquitto.conf'), 'utf8')
     .split('\n')
@@ -86,7 +86,7 @@ test('broker TLS – car publishes under its own id', async () => {
   const car = await mqtt.connectAsync(url, { ...brokerClientOptions(config, loadBrokerSecrets(config.broker)), reconnectPeriod: 0 });
 
   await car.publishAsync('patrol/v1/cars/car-0001/events', '{}', { qos: 1 });
-  // Mosquitto answers with PUBACK reason 0x87 (not authorized), which mqtt.js raises as an error.
+  // Mosquitto replies with PUBACK reason 0x87 (not authorized), which mqtt.js raises as an error.
   await assert.rejects(car.publishAsync('patrol/v1/cars/car-0002/events', '{}', { qos: 1 }), /Not authorized/);
 
   await waitFor(() => central.topics.length >= 1, 3000);
