@@ -24,8 +24,8 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Fa
   const rig: RigOptions = { modelsDir: options.modelsDir ?? process.env.VA_MODELS_DIR ?? defaultModelStore(), fixturesDir };
 
   print('## agent faults (3 RTSP cameras at 2 analysed fps, private Mosquitto)');
-  print('| fault | produced | received | lost | duplicate deliveries | evicted events | evidence evicted | hits (with evidence) | recovery ms | others fps before / during |');
-  print('|---|---|---|---|---|---|---|---|---|---|');
+  print('| fault | produced | received | lost | duplicate deliveries | evicted events | evidence evicted | hits (with evidence) | detection ms | recovery ms | others fps before / during |');
+  print('|---|---|---|---|---|---|---|---|---|---|---|');
   const scenarios: Array<() => Promise<FaultResult>> = [
     () => cameraKilledScenario(rig),
     () => cameraFrozenScenario(rig),
@@ -52,6 +52,7 @@ function formatRow(result: FaultResult): string {
     result.evictedEvents,
     result.evidenceEvicted,
     `${result.hitsReceived} (${result.hitsWithEvidence})`,
+    result.detectionMs ?? 'n/a',
     result.recoveryMs ?? 'n/a',
     `${result.othersFpsBefore} / ${result.othersFpsDuring}`,
   ];

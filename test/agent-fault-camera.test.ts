@@ -26,5 +26,7 @@ test('camera fault – frozen camera recovers', { timeout: 240_000 }, async (t) 
   assertNoLoss(result);
   assert.ok(result.recoveryMs !== null, 'the camera delivers frames again');
   assert.ok((result.faultyCameraRestarts ?? 0) >= 1, 'the no-frame watchdog noticed the frozen camera and restarted ffmpeg');
+  // The reader's no-frame watchdog is 4 s; polling /metrics adds up to a few hundred ms.
+  assert.ok(result.detectionMs !== null && result.detectionMs <= 6000, `frozen camera noticed after ${result.detectionMs} ms`);
   assert.ok(result.othersFpsDuring >= 0.5 * result.othersFpsBefore, `other cameras ${result.othersFpsBefore} fps before, ${result.othersFpsDuring} fps during`);
 });

@@ -41,6 +41,8 @@ export interface RecordedEvent {
   count: number;
   /** 'fix' for a position, 'none' for position null (no fix), 'absent' without the field. */
   position: 'fix' | 'none' | 'absent';
+  /** Central clock minus car clock as the car measured it, or null before its first measurement. */
+  clockOffsetMs: number | null;
   kind: string;
   cameraId: string;
   carMatch: boolean;
@@ -86,14 +88,14 @@ export class CentralRecorder {
     if (!topic.endsWith('/events')) return;
     this.deliveries++;
     const parsed = parseEvent(payload, CAR_ID);
-    const json = JSON.parse(payload.toString('utf8')) as { seq: number; kind: string; cameraId: string; carMatch?: unknown; evidence?: unknown[]; position?: unknown };
+    const json = JSON.parse(payload.toString('utf8')) as { seq: number; kind: string; cameraId: string; carMatch?: unknown; evidence?: unknown[]; position?: unknown; clockOffsetMs?: number | null };
     const seen = this.events.get(json.seq);
     if (seen !== undefined) {
       seen.count++;
       return;
     }
     const position = json.position === undefined ? 'absent' : json.position === null ? 'none' : 'fix';
-    this.events.set(json.seq, { count: 1, position, kind: json.kind, cameraId: json.cameraId, carMatch: json.carMatch !== undefined, evidence: json.evidence?.length ?? 0, valid: parsed.ok });
+    this.events.set(json.seq, { count: 1, position, clockOffsetMs: json.clockOffsetMs ?? null, kind: json.kind, cameraId: json.cameraId, carMatch: json.carMatch !== undefined, evidence: json.evidence?.length ?? 0, valid: parsed.ok });
   }
 }
 

@@ -27,9 +27,14 @@ export interface FaultResult {
   /** Received events with a position, and with position null (the car had no fix). */
   eventsWithPosition: number;
   eventsWithoutFix: number;
+  /** Received events that carry the car's measured clock offset, and the largest offset's size in ms. */
+  eventsWithClockOffset: number;
+  maxAbsClockOffsetMs: number | null;
   /** Received events that failed the central event schema. */
   invalidReceived: number;
   recoveryMs: number | null;
+  /** Time from SIGSTOP until the reader restarted the frozen camera's ffmpeg; null for other faults. */
+  detectionMs: number | null;
   /** Events waiting in the outbox when the agent was killed; null for other faults. */
   backlogAtKill: number | null;
   /** ffmpeg restarts of the camera at fault, as the agent counted them; null for faults of no camera. */
@@ -71,11 +76,18 @@ export async function cameraFrozenScenario(options: RigOptions): Promise<FaultRe
     const camera = rig.cameras[1]!;
     const others = otherCameraIds(rig, camera.id);
     const before = await analysedFps(agent, others, MEASURE_MS);
+    const restartsBefore = await agent.metricValue('agent_camera_restarts', { camera: camera.id });
     camera.freeze();
+    const frozenAtMs = Date.now();
+    const detection = waitFor(async () => (await agent.metricValue('agent_camera_restarts', { camera: camera.id })) > restartsBefore, MEASURE_MS, 'the frozen camera to be restarted').then(
+      () => Date.now() - frozenAtMs,
+      () => null,
+    );
     const during = await analysedFps(agent, others, MEASURE_MS);
+    const detectionMs = await detection;
     camera.resume();
     const recoveryMs = await timeUntilAnalysed(agent, camera.id);
-    return { before, during, recoveryMs, faultyCamera: camera.id };
+    return { before, during, recoveryMs, faultyCamera: camera.id, detectionMs };
   });
 }
 
@@ -143,6 +155,7 @@ interface FaultSteps {
   agent?: AgentRun;
   faultyCamera?: string;
   backlogAtKill?: number;
+  detectionMs?: number | null;
 }
 
 async function withRig(options: RigOptions, fault: string, steps: (rig: FaultRig, agent: AgentRun) => Promise<FaultSteps>): Promise<FaultResult> {
@@ -156,13 +169,13 @@ async function withRig(options: RigOptions, fault: string, steps: (rig: FaultRig
     const evictions = { events: await agent.metricValue('agent_outbox_evictions_total', { kind: 'event' }), evidence: await agent.metricValue('agent_outbox_evictions_total', { kind: 'evidence' }) };
     const restarts = outcome.faultyCamera === undefined ? null : await agent.metricValue('agent_camera_restarts', { camera: outcome.faultyCamera });
     const exit = await agent.stop();
-    return { ...(await tally(rig, fault, outcome, exit.code, evictions, [first, agent])), faultyCameraRestarts: restarts, backlogAtKill: outcome.backlogAtKill ?? null };
+    return { ...(await tally(rig, fault, outcome, exit.code, evictions, [first, agent])), faultyCameraRestarts: restarts, backlogAtKill: outcome.backlogAtKill ?? null, detectionMs: outcome.detectionMs ?? null };
   } finally {
     await rig.dispose();
   }
 }
 
-async function tally(rig: FaultRig, fault: string, steps: FaultSteps, stopExitCode: number | null, evictions: { events: number; evidence: number }, agents: AgentRun[]): Promise<Omit<FaultResult, 'faultyCameraRestarts' | 'backlogAtKill'>> {
+async function tally(rig: FaultRig, fault: string, steps: FaultSteps, stopExitCode: number | null, evictions: { events: number; evidence: number }, agents: AgentRun[]): Promise<Omit<FaultResult, 'faultyCameraRestarts' | 'backlogAtKill' | 'detectionMs'>> {
   const outbox = readOutbox(rig.dataDir);
   const evictedSeqs = new Set(agents.flatMap((agent) => evictedEventSeqs(agent)));
   const expected = Array.from({ length: outbox.lastSeq }, (_, i) => i + 1).filter((seq) => !evictedSeqs.has(seq) && !outbox.waiting.has(seq));
@@ -171,6 +184,7 @@ async function tally(rig: FaultRig, fault: string, steps: FaultSteps, stopExitCo
 
   const events = [...rig.recorder.events.values()];
   const hits = events.filter((event) => event.carMatch);
+  const offsets = events.flatMap((event) => (event.clockOffsetMs === null ? [] : [event.clockOffsetMs]));
   const logText = agents.flatMap((agent) => agent.logLines).join('\n');
   return {
     fault,
@@ -185,6 +199,8 @@ async function tally(rig: FaultRig, fault: string, steps: FaultSteps, stopExitCo
     invalidReceived: events.filter((event) => !event.valid).length,
     eventsWithPosition: events.filter((event) => event.position === 'fix').length,
     eventsWithoutFix: events.filter((event) => event.position === 'none').length,
+    eventsWithClockOffset: offsets.length,
+    maxAbsClockOffsetMs: offsets.length === 0 ? null : Math.max(...offsets.map(Math.abs)),
     recoveryMs: steps.recoveryMs,
     othersFpsBefore: round(steps.before),
     othersFpsDuring: round(steps.during),

@@ -31,6 +31,9 @@ export function assertNoLoss(result: FaultResult): void {
   assert.equal(result.invalidReceived, 0, 'every received event passes the central schema');
   assert.equal(result.eventsWithPosition + result.eventsWithoutFix, result.received, 'every event gives a position or says it had no fix');
   assert.ok(result.eventsWithPosition > 0, 'positions from gpsd reach the events');
+  assert.ok(result.eventsWithClockOffset > 0, 'events carry the measured clock offset');
+  // Car and central side share this machine's clock, so the measured offset is near zero.
+  assert.ok((result.maxAbsClockOffsetMs ?? Infinity) < 100, `clock offset ${result.maxAbsClockOffsetMs} ms`);
   assert.ok(result.hitsReceived > 0, 'hits found on the car arrive');
   assert.equal(result.stopExitCode, 0, 'SIGTERM stops the agent cleanly');
   assert.equal(result.outboxIntact, true, 'the outbox passes SQLite integrity_check');
