@@ -124,8 +124,9 @@ async function startDemoCentral(
   for (const suffix of ['', '-wal', '-shm']) rmSync(database + suffix, { force: true });
   const centralConfig = parseCentralConfig(
     {
-      // No session kept after the demo ends, so a shared broker does not queue events for it.
-      broker: { url: broker.url, protocolVersion: broker.protocolVersion, clientId: `central-demo-${process.pid}`, sessionExpirySec: 0 },
+      // No session kept after the demo ends, so a shared broker does not queue events for it, and no
+      // share group, so sessions that other clients left in a group cannot take a share of the demo's events.
+      broker: { url: broker.url, protocolVersion: broker.protocolVersion, clientId: `central-demo-${process.pid}`, sessionExpirySec: 0, shareGroup: null },
       database,
       hotlist: config.hotlist,
       watchlist: config.watchlist.map((subject) => ({ ...subject, photos: subject.photos.map((photo) => path.join(mediaDir, photo)) })),
