@@ -3,12 +3,14 @@
 // for the PostgreSQL figures, the server named by VA_BENCH_POSTGRES_URL.
 import { Command } from 'commander';
 import { defaultModelStore } from '../src/assets/paths.js';
+import { runAgentBench } from './agent.js';
+import { runFaultBench } from './agent-faults.js';
 import { runCentralBench } from './central.js';
 import { benchDemoLatency } from './demo-latency.js';
 import { benchVision } from './vision.js';
 import { benchHitToPage } from './web.js';
 
-const SECTIONS = ['vision', 'demo', 'central', 'web'] as const;
+const SECTIONS = ['vision', 'demo', 'agent', 'faults', 'central', 'web'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -36,6 +38,12 @@ async function main(): Promise<void> {
     print('## demo, frame to hit');
     await benchDemoLatency(options.broker, print);
   }
+  if (sections.has('agent')) {
+    // Runs after the demo section, which makes the clips the cameras serve.
+    print('## agent, 1, 3 and 9 RTSP cameras');
+    await runAgentBench({ print, modelsDir, fixturesDir, cameraCounts: [1, 3, 9], durationSec: 20 });
+  }
+  if (sections.has('faults')) await runFaultBench({ modelsDir, fixturesDir, print });
   if (sections.has('central')) await runCentralBench({ print });
   if (sections.has('web')) {
     print('## command centre, hit to page (200 background events/s)');
