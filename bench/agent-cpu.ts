@@ -1,5 +1,6 @@
-// CPU time of this process (all its threads) and of its running ffmpeg children, from /proc, for
-// the agent bench. Linux only; children that exit during the window are not counted.
+// CPU time of this process (all its threads) and of its running ffmpeg children, and of everything
+// else on the machine, from /proc, for the agent bench. Linux only; children that exit during the
+// window are not counted.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -29,16 +30,29 @@ function ffmpegChildTicks(): Map<number, number> {
   return ticks;
 }
 
+/** Busy ticks of the whole machine (every state but idle and iowait), from the first line of /proc/stat. */
+function machineBusyTicks(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = fields;
+  return user! + nice! + system! + irq! + softirq! + (steal ?? 0);
+}
+
 export class CpuMeter {
   private readonly startedMs = performance.now();
   private readonly selfTicks = processTicks('self')!.ticks;
   private readonly childTicks = ffmpegChildTicks();
+  private readonly machineTicks = machineBusyTicks();
 
-  /** CPU used since construction, as % of one core (200 % is two cores fully busy). */
-  percentOfOneCore(): number {
+  /**
+   * Returns the CPU used since construction as % of one core (200 % is two cores fully busy): by
+   * this process and its ffmpeg children, and by every other process (other load that skews timings).
+   */
+  percentOfOneCore(): { agent: number; others: number } {
     const elapsedSec = (performance.now() - this.startedMs) / 1000;
     let ticks = processTicks('self')!.ticks - this.selfTicks;
     for (const [pid, now] of ffmpegChildTicks()) ticks += now - (this.childTicks.get(pid) ?? 0);
-    return (100 * ticks) / CLOCK_TICKS_PER_SEC / elapsedSec;
+    const machine = machineBusyTicks() - this.machineTicks;
+    const percent = (value: number) => (100 * value) / CLOCK_TICKS_PER_SEC / elapsedSec;
+    return { agent: percent(ticks), others: percent(Math.max(0, machine - ticks)) };
   }
 }

@@ -12,6 +12,7 @@ import { projectRoot } from '../src/assets/paths.js';
 import { loadDemoConfig } from '../src/demo/config.js';
 import { cropImage } from '../src/vision/image.js';
 import { recognizePlates } from '../src/vision/plates/plate-pipeline.js';
+import { CpuMeter } from './agent-cpu.js';
 
 const silent = pino({ level: 'silent' });
 const FRAMES_PER_CLIP = 6;
@@ -20,6 +21,8 @@ export interface EngineComparisonOptions {
   modelsDir: string;
   clipsDir: string;
   print: (line: string) => void;
+  /** Passes over all setups, interleaved, so that load from other processes hits each setup alike. */
+  rounds?: number;
 }
 
 /** Decodes frames spread over each demo clip at the size the demo's cameras use. */
@@ -75,14 +78,20 @@ const SETUPS: EngineSetup[] = [
 export async function compareEngines(options: EngineComparisonOptions): Promise<void> {
   const requests = sampleRequests(options.clipsDir);
   options.print(`## engines: ${requests.length} frames of the 9 demo clips, analysed twice with every slot busy`);
-  for (const setup of SETUPS) {
-    const engines = await setup.start(options.modelsDir);
-    const loadStart = os.loadavg()[0]!;
-    const fps = await saturate(engines, requests);
-    options.print(`${setup.label.padEnd(34)} ${fps.toFixed(1).padStart(6)} frames/s   load ${loadStart.toFixed(2)}/${os.loadavg()[0]!.toFixed(2)}`);
-    await Promise.all(engines.map((engine) => engine.close()));
+  for (let round = 0; round < (options.rounds ?? 1); round++) {
+    for (const setup of SETUPS) await measureSetup(setup, options, requests);
   }
   await compareRegions(options, requests);
+}
+
+async function measureSetup(setup: EngineSetup, options: EngineComparisonOptions, requests: AnalysisRequest[]): Promise<void> {
+  const engines = await setup.start(options.modelsDir);
+  const loadStart = os.loadavg()[0]!;
+  const cpu = new CpuMeter();
+  const fps = await saturate(engines, requests);
+  const { agent, others } = cpu.percentOfOneCore();
+  options.print(`${setup.label.padEnd(34)} ${fps.toFixed(1).padStart(6)} frames/s   CPU ${agent.toFixed(0)} %, others ${others.toFixed(0)} %   load ${loadStart.toFixed(2)}/${os.loadavg()[0]!.toFixed(2)}`);
+  await Promise.all(engines.map((engine) => engine.close()));
 }
 
 /** Times plate and face search on the whole frame against one search per vehicle or person region. */

@@ -53,6 +53,8 @@ export interface AgentBenchRun {
   droppedPct: number;
   /** CPU time of this process (with its worker threads) and its ffmpeg children, % of one core. */
   cpuPct: number;
+  /** CPU time of every other process in the same window, % of one core: other load that skews timings. */
+  otherCpuPct: number;
   /** Frame read until its results were tracked and its events committed, ms. */
   frameToDoneMs: { p50: number; p99: number; samples: number };
   /**
@@ -78,7 +80,7 @@ export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBe
   const clipsDir = options.clipsDir ?? path.join(projectRoot(), 'var', 'demo', 'clips');
   const hook = await createBenchHook(options.modelsDir, options.fixturesDir, demo);
   const runs: AgentBenchRun[] = [];
-  options.print('cameras workers  fps/cam mean (min)  dropped  CPU %   frame→done p50/p99 ms  frame→hit p50/p99 ms (n)  pipeline/bare fps  load start/end');
+  options.print('cameras workers  fps/cam mean (min)  dropped  CPU % (others)  frame→done p50/p99 ms  frame→hit p50/p99 ms (n)  pipeline/bare fps  load start/end');
   for (const cameras of options.cameraCounts ?? [1, 3, 9]) {
     const run = await benchCameras(cameras, clipsDir, demo, hook, options);
     runs.push(run);
@@ -92,7 +94,7 @@ function formatRun(run: AgentBenchRun): string {
   const done = `${Math.round(run.frameToDoneMs.p50)}/${Math.round(run.frameToDoneMs.p99)}`;
   const hit = `${Math.round(run.frameToHitMs.p50)}/${Math.round(run.frameToHitMs.p99)} (${run.frameToHitMs.samples})`;
   const ratio = `${run.pipelineFps.toFixed(1)}/${run.bareFps.toFixed(1)} = ${run.throughputRatio.toFixed(2)}`;
-  return `${String(run.cameras).padStart(7)} ${String(run.workers).padStart(7)}  ${fps.padEnd(18)}  ${run.droppedPct.toFixed(1).padStart(6)}%  ${run.cpuPct.toFixed(0).padStart(5)}   ${done.padEnd(21)}  ${hit.padEnd(24)}  ${ratio.padEnd(17)}  ${run.loadAverage.start.toFixed(2)}/${run.loadAverage.end.toFixed(2)}`;
+  return `${String(run.cameras).padStart(7)} ${String(run.workers).padStart(7)}  ${fps.padEnd(18)}  ${run.droppedPct.toFixed(1).padStart(6)}%  ${`${run.cpuPct.toFixed(0)} (${run.otherCpuPct.toFixed(0)})`.padStart(13)}  ${done.padEnd(21)}  ${hit.padEnd(24)}  ${ratio.padEnd(17)}  ${run.loadAverage.start.toFixed(2)}/${run.loadAverage.end.toFixed(2)}`;
 }
 
 /**
@@ -230,7 +232,7 @@ interface RunTotals {
   elapsedSec: number;
   before: ReturnType<FramePipeline['stats']>;
   after: ReturnType<FramePipeline['stats']>;
-  cpuPct: number;
+  cpuPct: { agent: number; others: number };
   done: number[];
   hits: number[];
   bareFps: number;
@@ -251,7 +253,8 @@ function summarise(totals: RunTotals): AgentBenchRun {
     durationSec: totals.elapsedSec,
     analysedFps: { mean: fps.reduce((a, b) => a + b, 0) / fps.length, min: Math.min(...fps) },
     droppedPct: analysed + dropped === 0 ? 0 : (100 * dropped) / (analysed + dropped),
-    cpuPct: totals.cpuPct,
+    cpuPct: totals.cpuPct.agent,
+    otherCpuPct: totals.cpuPct.others,
     frameToDoneMs: spread(totals.done),
     frameToHitMs: spread(totals.hits),
     pipelineFps,
@@ -278,8 +281,9 @@ async function main(): Promise<void> {
     .option('--seconds <s>', 'measured time per run, s', '20')
     .option('--workers <n>', 'inference worker threads; 0 runs the models on the main thread', String(os.availableParallelism()))
     .option('--engines', 'instead compare main thread, session pool and worker threads on the same frames')
+    .option('--rounds <n>', 'with --engines: passes over all setups', '3')
     .parse()
-    .opts<{ cameras: string; seconds: string; workers: string; engines?: boolean }>();
+    .opts<{ cameras: string; seconds: string; workers: string; engines?: boolean; rounds: string }>();
   const modelsDir = process.env.VA_MODELS_DIR;
   const fixturesDir = process.env.VA_FIXTURES_DIR ?? process.env.VA_MEDIA_DIR;
   if (!modelsDir || !fixturesDir) throw new Error('VA_MODELS_DIR and VA_FIXTURES_DIR must be set; the demo clips must exist (run `npm run demo -- --once` first)');
@@ -288,7 +292,7 @@ async function main(): Promise<void> {
   print(`# agent bench  ${new Date().toISOString()}  node ${process.version}  ${os.availableParallelism()} cores`);
   if (options.engines) {
     const { compareEngines } = await import('./agent-engines.js');
-    await compareEngines({ modelsDir, clipsDir: path.join(projectRoot(), 'var', 'demo', 'clips'), print });
+    await compareEngines({ modelsDir, clipsDir: path.join(projectRoot(), 'var', 'demo', 'clips'), print, rounds: Number(options.rounds) });
     return;
   }
   await runAgentBench({
