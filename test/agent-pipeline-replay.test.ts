@@ -97,8 +97,13 @@ test('replay – fast replay is repeatable and complete', { timeout: 180_000 }, 
   assert.equal(first.stats.cameras.replay!.failed, 0);
 
   const plates = first.events.filter((event) => event.kind === 'plate');
-  assert.equal(plates.length, 1, 'the one vehicle gives one plate sighting');
-  const plate = plates[0]!;
+  const closedPlates = plates.filter((event) => event.sighting?.state === 'closed');
+  assert.equal(closedPlates.length, 1, 'the one vehicle gives one closing plate sighting');
+  const plate = closedPlates[0]!;
+  const early = plates[0]!;
+  assert.equal(early.sighting?.state, 'open', 'the vehicle is reported while still in view, before its track ends');
+  assert.equal(early.sighting?.trackId, plate.sighting?.trackId);
+  assert.ok(early.sighting!.reads < plate.sighting!.reads, 'the early report comes from the first reads');
   assert.ok(plate.kind === 'plate');
   assert.equal(plate.plate.text, '京EA5331');
   assert.equal(plate.sighting?.state, 'closed');

@@ -65,7 +65,7 @@ export class CameraEvents {
     this.tracks = new CameraTracks<CapturedView>(deps.tracking, deps.newTrackId);
   }
 
-  /** Tracks one analysed frame, sends the hits it holds, then the sightings of the tracks it ended. */
+  /** Tracks one analysed frame, sends its hits, the sightings of the tracks it ended, then the open tracks' reports. */
   async apply(frame: AnalysedCameraFrame): Promise<void> {
     const update = this.tracks.update(frame.atMs, frame.analysis);
     for (const read of update.reads) {
@@ -75,6 +75,7 @@ export class CameraEvents {
       if (match !== null) await this.sendHit(frame, read, match, view);
     }
     for (const sighting of update.sightings) await this.sendSighting(sighting);
+    for (const sighting of this.tracks.openReports(frame.atMs)) await this.sendSighting(sighting);
   }
 
   /** Ends every track and sends their sightings, for a camera that stopped or finished its files. */
@@ -147,6 +148,8 @@ export class CameraEvents {
 
   private async sendSighting(summary: SightingSummary<CapturedView>): Promise<void> {
     const match = this.matches.get(summary.trackId) ?? null;
+    // A track whose hit event went out already was reported by that event.
+    if (summary.state === 'open' && match !== null) return;
     if (summary.state === 'closed') this.forgetTrack(summary.trackId);
     const view = summary.view;
     if (view === null) {

@@ -21,6 +21,8 @@ export interface TrackState<V> {
   faceView: V | null;
   /** Frame time of the last sighting reported while the track was open, ms. */
   reportedAtMs: number | null;
+  /** What that report carried: the voted plate text, or the best face's quality. */
+  reportedBest: string | number | null;
 }
 
 export type SubjectTrack<V> = BoxTrack<TrackState<V>>;
@@ -47,7 +49,7 @@ export interface SightingSummary<V> {
 export interface TracksUpdate<V> {
   /** Plate reads and faces of this frame, each with the track it joined, in detection order. */
   reads: TrackedRead<V>[];
-  /** Sightings of tracks that ended in this frame, and updates of long open tracks. */
+  /** Sightings of tracks that ended in this frame; open tracks report through openReports(). */
   sightings: SightingSummary<V>[];
 }
 
@@ -55,6 +57,14 @@ export interface CameraTracksOptions {
   boxes: BoxTrackerOptions;
   /** A track still open after this long reports an 'open' sighting, and again after each such interval, ms. */
   openReportEveryMs: number;
+  /**
+   * A track reports an 'open' sighting as soon as it has a reportable read, and again when its voted
+   * plate text changes or its best face gains `faceQualityGain`, at most once per this interval, ms.
+   * The central service can then match a car it sees for a long time within a frame or two.
+   */
+  earlyReportEveryMs: number;
+  /** Gain in best-face quality that is worth an early report, 0..1. */
+  faceQualityGain: number;
   /**
    * Best-face quality below which a person gives no sighting: profile, tiny or blurred faces, whose
    * embeddings do not match reliably. The hit hook still receives every face.
@@ -65,6 +75,8 @@ export interface CameraTracksOptions {
 export const DEFAULT_CAMERA_TRACKS_OPTIONS: CameraTracksOptions = {
   boxes: DEFAULT_BOX_TRACKER_OPTIONS,
   openReportEveryMs: 60_000,
+  earlyReportEveryMs: 2000,
+  faceQualityGain: 0.1,
   minFaceQuality: 0.1,
 };
 
@@ -120,9 +132,7 @@ export class CameraTracks<V> {
     });
 
     const ended = [vehicleUpdate, personUpdate, plateUpdate, faceUpdate].flatMap((u) => u.ended);
-    const sightings = this.summariseAll(ended, 'closed');
-    sightings.push(...this.dueOpenReports(atMs));
-    return { reads, sightings };
+    return { reads, sightings: this.summariseAll(ended, 'closed') };
   }
 
   /** Ends every track and returns the sightings of those with reads, for a camera that stopped. */
@@ -139,26 +149,45 @@ export class CameraTracks<V> {
     return tracks.map((track) => summarise(track, state, this.options.minFaceQuality)).filter((s): s is SightingSummary<V> => s !== null);
   }
 
-  private dueOpenReports(atMs: number): SightingSummary<V>[] {
+  /**
+   * Returns the 'open' sightings due in the frame at `atMs`. Call it after attaching the frame's
+   * views, so a first report carries the read it is made for.
+   */
+  openReports(atMs: number): SightingSummary<V>[] {
     const due: SightingSummary<V>[] = [];
     for (const tracker of Object.values(this.trackers)) {
       for (const track of tracker.openTracks) {
         // Only tracks seen in this frame are still going; a missed one may be about to end.
         if (track.missedFrames > 0) continue;
-        const sinceMs = atMs - (track.state.reportedAtMs ?? track.firstSeenAtMs);
-        if (sinceMs < this.options.openReportEveryMs) continue;
         const [summary] = this.summariseAll([track], 'open');
-        if (summary === undefined) continue;
+        if (summary === undefined || !this.reportDue(track.state, summary, atMs)) continue;
         track.state.reportedAtMs = atMs;
+        track.state.reportedBest = bestOf(summary);
         due.push(summary);
       }
     }
     return due;
   }
+
+  /** Decides whether an open track reports now: first read, a better read, or the long-track interval. */
+  private reportDue(state: TrackState<V>, summary: SightingSummary<V>, atMs: number): boolean {
+    if (state.reportedAtMs === null) return true;
+    const sinceMs = atMs - state.reportedAtMs;
+    if (sinceMs >= this.options.openReportEveryMs) return true;
+    if (sinceMs < this.options.earlyReportEveryMs) return false;
+    const best = bestOf(summary);
+    if (typeof best === 'string') return best !== state.reportedBest;
+    return best - ((state.reportedBest as number | null) ?? 0) >= this.options.faceQualityGain;
+  }
+}
+
+/** Returns what an early report is compared by: the voted plate text, or the best face's quality. */
+function bestOf<V>(summary: SightingSummary<V>): string | number {
+  return summary.kind === 'plate' ? summary.plate!.text : summary.face!.quality;
 }
 
 function newState<V>(subject: TrackSubject): TrackState<V> {
-  return { subject, plates: new PlateVote(), bestFace: null, faceReads: 0, plateViews: new Map(), faceView: null, reportedAtMs: null };
+  return { subject, plates: new PlateVote(), bestFace: null, faceReads: 0, plateViews: new Map(), faceView: null, reportedAtMs: null, reportedBest: null };
 }
 
 function offerFace<V>(state: TrackState<V>, face: AnalysedFace): boolean {
