@@ -1,5 +1,6 @@
-// Benchmark section: the demo's frame-to-hit latency split into stages. The central cooldown is
-// 0 here, so every event that matches the hotlist or watchlist is a hit and a latency sample.
+// Benchmark section: the demo's frame-to-hit latency split into stages. Every plate in the clips
+// is put on the hotlist, so each camera gives a sample: the first hit of its vehicle or person.
+// Later events of the same track fold into that hit, as they do for an operator.
 import path from 'node:path';
 import { pino } from 'pino';
 import { projectRoot } from '../src/assets/paths.js';
@@ -9,8 +10,25 @@ import { compareHits, LATENCY_STAGES } from '../src/demo/report.js';
 import { runDemo } from '../src/demo/run.js';
 import { measureFfmpegLatency } from './ffmpeg-latency.js';
 
+/** The plate each drive-by clip of config/demo.json shows, read by eye from its photo. */
+const CLIP_PLATES: Record<string, string> = {
+  'plates/Quicker_20220930_180856.png': '川A8H458',
+  'plates/double_yellow.jpg': '京EA5331',
+  'plates/single_yellow.jpg': '皖K66666',
+  'plates/xue.jpg': '琼A6716学',
+  'plates/shi_lin_guan.jpg': '沪A1707领',
+  'plates/h-19.jpg': '闽EVL838',
+  'plates/Quicker_20220930_180919.png': '粤NBM959',
+};
+
 export async function benchDemoLatency(brokerUrl: string | undefined, print: (line: string) => void): Promise<void> {
-  const config = loadDemoConfig(path.join(projectRoot(), 'config', 'demo.json'));
+  const demo = loadDemoConfig(path.join(projectRoot(), 'config', 'demo.json'));
+  const plates = demo.cameras.flatMap((camera) => (camera.photo && CLIP_PLATES[camera.photo] ? [CLIP_PLATES[camera.photo]!] : []));
+  const config = {
+    ...demo,
+    hotlist: plates.map((plate) => ({ plate, reason: 'bench', priority: 3 })),
+    expectedHits: [...plates.map((plate) => `plate:${plate}`), ...demo.watchlist.map((subject) => `face:${subject.subjectId}`)],
+  };
   const report = await runDemo({
     config,
     workDir: projectRoot(),
@@ -19,10 +37,13 @@ export async function benchDemoLatency(brokerUrl: string | undefined, print: (li
     logger: pino({ level: 'warn' }, pino.destination(2)),
     onHit: () => {},
     onProgress: () => {},
-    hitCooldownMs: 0,
   });
   const comparison = compareHits(report);
-  print(`demo: ${config.cameras.length} cameras at ${config.analysisFps} fps analysis, broker ${brokerUrl ?? 'embedded'}; ${report.events.acked} events, ${report.hits.length} hit samples; expected hits ${comparison.ok ? 'all present, no others' : 'DIFFER'}`);
+  print(
+    `demo: ${config.cameras.length} cameras at ${config.analysisFps} fps analysis, broker ${brokerUrl ?? 'embedded'}; ${report.events.acked} events; ` +
+      `${report.hits.length} first hits of ${config.expectedHits.length} hotlisted plates and watchlisted subjects` +
+      (comparison.missing.length ? `; not seen: ${comparison.missing.join(', ')}` : ''),
+  );
 
   const clipsDir = path.join(projectRoot(), 'var', 'demo', 'clips');
   const ffmpeg720 = await measureFfmpegLatency({ clipPath: path.join(clipsDir, 'cam1-front.h264'), clipFps: 25, width: 1280, height: 720, frames: 150 });

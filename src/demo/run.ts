@@ -35,8 +35,6 @@ export interface DemoOptions {
   onProgress: (line: string) => void;
   /** Resolves to stop a run without `once` (for example on SIGINT). */
   stopSignal?: Promise<void>;
-  /** Central hit cooldown in ms; the benchmark sets 0 so every matching event is a latency sample. */
-  hitCooldownMs?: number;
 }
 
 /** Maximum wait for the cameras to deliver one pass of the clips. */
@@ -55,7 +53,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     if (broker.embedded) stack.push(() => broker.embedded!.close());
     onProgress(`broker: ${redactCredentials(broker.url)}${broker.embedded ? ' (embedded)' : ''}`);
 
-    const central = await startDemoCentral(config, varDir, modelsDir, mediaDir, broker, logger, options.hitCooldownMs);
+    const central = await startDemoCentral(config, varDir, modelsDir, mediaDir, broker, logger);
     stack.push(() => central.stop());
     const hits: Hit[] = [];
     let ingested = 0;
@@ -117,7 +115,6 @@ async function startDemoCentral(
   mediaDir: string,
   broker: BrokerChoice,
   logger: Logger,
-  hitCooldownMs: number | undefined,
 ): Promise<RunningCentral> {
   const database = path.join(varDir, 'demo', 'central.sqlite');
   // Each demo run starts with an empty store, so its summary counts only this run's hits.
@@ -131,7 +128,6 @@ async function startDemoCentral(
       hotlist: config.hotlist,
       watchlist: config.watchlist.map((subject) => ({ ...subject, photos: subject.photos.map((photo) => path.join(mediaDir, photo)) })),
       faceThreshold: config.faceThreshold,
-      ...(hitCooldownMs === undefined ? {} : { hitCooldownMs }),
       modelsDir,
       http: { port: 0 },
     },
