@@ -14,5 +14,5 @@ test('disk fault – budget evicts non-hits only', { timeout: 300_000 }, async (
   assertNoLoss(result);
   assert.ok(result.evidenceEvicted > 0, 'evidence was evicted to keep the budget');
   assert.equal(result.hitsWithEvidence, result.hitsReceived, 'every hit keeps its evidence');
-  assert.equal(result.received + result.evictedEvents, result.produced, 'each event either arrived or was evicted and logged');
+  assert.equal(result.accountedFor, result.produced, 'each event either arrived or was evicted and logged');
 });

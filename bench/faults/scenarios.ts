@@ -19,6 +19,11 @@ export interface FaultResult {
   duplicatesDelivered: number;
   /** Events deleted unsent by the disk budget (never hits). */
   evictedEvents: number;
+  /**
+   * Distinct sequence numbers that were received or logged as evicted. An event handed to the
+   * broker just before its eviction is both, and counts once.
+   */
+  accountedFor: number;
   /** Events that lost their evidence to the disk budget. */
   evidenceEvicted: number;
   /** Hits found on the car and received, and how many of those kept their evidence. */
@@ -193,6 +198,7 @@ async function tally(rig: FaultRig, fault: string, steps: FaultSteps, stopExitCo
     lost: expected.filter((seq) => !rig.recorder.events.has(seq)).length,
     duplicatesDelivered: rig.recorder.deliveries - rig.recorder.events.size,
     evictedEvents: Math.max(evictions.events, evictedSeqs.size),
+    accountedFor: new Set([...rig.recorder.events.keys(), ...evictedSeqs]).size,
     evidenceEvicted: evictions.evidence,
     hitsReceived: hits.length,
     hitsWithEvidence: hits.filter((event) => event.evidence > 0).length,
