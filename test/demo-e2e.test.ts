@@ -9,8 +9,7 @@ import { projectRoot } from '../src/assets/paths.js';
 import { loadDemoConfig } from '../src/demo/config.js';
 import { compareHits } from '../src/demo/report.js';
 import { runDemo } from '../src/demo/run.js';
-import { rtspAvailable } from '../src/video/rtsp-server.js';
-import { fixturesDir, modelsDir } from './support/assets.js';
+import { fixturesDir, modelsDir, rtspCamerasAvailable } from './support/assets.js';
 
 const BROKER_URL = process.env.VA_TEST_BROKER_URL ?? 'mqtt://127.0.0.1:1883';
 
@@ -18,11 +17,7 @@ test('demo – expected hits through Mosquitto and RTSP', { timeout: 240_000 }, 
   const models = modelsDir(t);
   const fixtures = fixturesDir(t);
   if (!models || !fixtures) return;
-  if (!(await rtspAvailable())) {
-    if (process.env.VA_REQUIRE_ASSETS === '1') assert.fail('GStreamer RTSP server bindings are missing; run scripts/setup.sh');
-    t.skip('GStreamer RTSP server bindings are missing');
-    return;
-  }
+  if (!(await rtspCamerasAvailable(t))) return;
   // The demo installs from these folders, the same ones the README's command names.
   process.env.VA_MODELS_DIR = models;
   process.env.VA_MEDIA_DIR = fixtures;

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { rtspAvailable } from '../../src/video/rtsp-server.js';
 
 const required = process.env.VA_REQUIRE_ASSETS === '1';
 
@@ -25,4 +26,16 @@ export function modelsDir(t: TestContext | null = null): string | null {
 /** Returns the folder holding the real photos and videos, or skips the test when allowed. */
 export function fixturesDir(t: TestContext | null = null): string | null {
   return locate('VA_FIXTURES_DIR', t);
+}
+
+/**
+ * Returns whether GStreamer's RTSP server can run. When it cannot, the test fails if assets are
+ * required (as in CI) and is skipped otherwise.
+ */
+export async function rtspCamerasAvailable(t: TestContext): Promise<boolean> {
+  if (await rtspAvailable()) return true;
+  const reason = 'GStreamer RTSP server bindings are missing; run scripts/setup.sh';
+  if (required) throw new Error(reason);
+  t.skip(reason);
+  return false;
 }
