@@ -3,7 +3,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Cascade } from '../src/vision/cascade.js';
 import type { RgbImage } from '../src/vision/image.js';
-import type { Logger } from '../src/common/log.js';
+import { redactCredentials, type Logger } from '../src/common/log.js';
 import type { Position } from '../src/protocol/event.js';
 import type { CameraReaderStats } from '../src/video/frame-reader.js';
 import { isBackPressured } from './capture/camera-source.js';
@@ -146,7 +146,15 @@ export class Agent {
   /** Starts a camera's source: live frames replace older waiting ones, fast replays wait for room. */
   private startCamera(camera: CameraConfig, pipeline: FramePipeline): void {
     const onFrame = isBackPressured(camera) ? (frame: CameraFrame) => pipeline.offer(frame) : (frame: CameraFrame) => pipeline.submit(frame);
-    const source = this.deps.createFrameSource(camera, onFrame, this.deps.logger, () => void pipeline.endCamera(camera.id));
+    let source: FrameSource;
+    try {
+      source = this.deps.createFrameSource(camera, onFrame, this.deps.logger, () => void pipeline.endCamera(camera.id));
+    } catch (error) {
+      // One camera's bad source (a missing replay file) must not stop the others; /healthz reports it.
+      this.metrics.cameraStartFailures.inc({ camera: camera.id });
+      this.deps.logger.error({ camera: camera.id, err: redactCredentials((error as Error).message) }, 'camera could not be started; the other cameras keep running');
+      return;
+    }
     this.sources.set(camera.id, source);
     if (source.stats !== undefined) this.metrics.watchCamera({ cameraId: camera.id, restarts: () => source.stats!().restarts });
     source.start();
@@ -154,11 +162,14 @@ export class Agent {
 
   private watchLink(client: MqttClient): void {
     const { logger } = this.deps;
-    client.on('connect', () => {
+    const onConnected = () => {
       this.metrics.uplinkUp.set(1);
       this.metrics.uplinkConnects.inc();
       logger.info({ outboxDepth: this.outbox?.stats().depth }, 'uplink connected');
-    });
+    };
+    client.on('connect', onConnected);
+    // A client handed in already connected (the clock exchange runs first) fires no further connect.
+    if (client.connected) onConnected();
     client.on('close', () => this.metrics.uplinkUp.set(0));
     client.on('offline', () => logger.warn({ outboxDepth: this.outbox?.stats().depth }, 'uplink offline; events wait in the outbox'));
     client.on('error', (error) => logger.warn({ err: error.message }, 'uplink error'));

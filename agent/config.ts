@@ -46,14 +46,17 @@ export const BrokerTlsSchema = z.strictObject({
 });
 
 export const BrokerConfigSchema = z.strictObject({
-  url: z.string().regex(/^(mqtts?|tcp|ssl|wss?):\/\//, 'should start with mqtt://, mqtts://, ws:// or wss://'),
+  url: z
+    .string()
+    .regex(/^(mqtts?|tcp|ssl|wss?):\/\//, 'should start with mqtt://, mqtts://, tcp://, ssl://, ws:// or wss://')
+    .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), 'should not contain a user name or password; use broker.username and passwordEnv or passwordFile'),
   username: z.string().min(1).optional(),
   /** Environment variable holding the broker password. */
   passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'should be an environment variable name').optional(),
   /** File holding the broker password (trailing newline ignored), e.g. a systemd credential. */
   passwordFile: z.string().min(1).optional(),
   /** 5 for Mosquitto; 4 for the embedded Aedes broker, which speaks MQTT 3.1.1 only. */
-  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+  protocolVersion: z.union([z.literal(4), z.literal(5)], { error: 'should be 4 (MQTT 3.1.1) or 5' }).default(5),
   keepaliveSec: z.number().int().min(5).max(600).default(30),
   /** Wait between reconnect attempts, ms. */
   reconnectPeriodMs: z.number().int().min(100).max(60_000).default(1000),
@@ -128,18 +131,29 @@ export function parseAgentConfig(raw: unknown, origin: string): AgentConfig {
 
   const result = AgentConfigSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const field = issue.path.join('.') || '(root)';
-      const received = lookup(raw, issue.path);
-      const shown = received === undefined ? 'nothing' : redactCredentials(JSON.stringify(received) ?? '').slice(0, 80);
-      return `  ${field}: ${issue.message} (got ${shown})`;
-    });
+    const problems = result.error.issues.map((issue) => `  ${describeIssue(issue, raw)}`);
     throw new ConfigError(`invalid agent config ${origin}:\n${problems.join('\n')}`);
   }
 
   const problems = crossFieldProblems(result.data);
   if (problems.length > 0) throw new ConfigError(`invalid agent config ${origin}:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   return result.data;
+}
+
+/**
+ * Formats one schema issue as "field: expectation (got value)". Unknown keys are named without
+ * their values, and values in the broker section are never shown, because a misplaced secret
+ * (a misspelt password key, a password given as passwordEnv) would otherwise be printed.
+ */
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const field = issue.path.join('.') || '(root)';
+  if (issue.code === 'unrecognized_keys') {
+    return `${field}: unknown key(s) ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}; remove them or fix their spelling`;
+  }
+  const received = lookup(raw, issue.path);
+  if (issue.path[0] === 'broker') return `${field}: ${issue.message} (value hidden: the broker section may contain secrets)`;
+  const shown = received === undefined ? 'nothing' : redactCredentials(JSON.stringify(received) ?? '').slice(0, 80);
+  return `${field}: ${issue.message} (got ${shown})`;
 }
 
 /** Rules that involve more than one field; each message names the fields and what is expected. */

@@ -16,6 +16,7 @@ export class AgentMetrics {
   readonly framesIn = new Counter({ name: 'agent_frames_in_total', help: 'Frames read from ffmpeg', labelNames: ['camera'], registers: [this.registry] });
   readonly framesAnalysed = new Counter({ name: 'agent_frames_analysed_total', help: 'Frames run through the cascade', labelNames: ['camera'], registers: [this.registry] });
   readonly framesDropped = new Counter({ name: 'agent_frames_dropped_total', help: 'Frames replaced by a newer frame before analysis', labelNames: ['camera'], registers: [this.registry] });
+  readonly cameraStartFailures = new Counter({ name: 'agent_camera_start_failures_total', help: 'Cameras whose source could not be started (for example a missing replay file)', labelNames: ['camera'], registers: [this.registry] });
   readonly frameErrors = new Counter({ name: 'agent_frame_errors_total', help: 'Frames whose analysis failed', labelNames: ['camera'], registers: [this.registry] });
   readonly modelLatencyMs = new Histogram({ name: 'agent_model_latency_ms', help: 'Inference time per stage and frame, ms', labelNames: ['stage'], buckets: LATENCY_BUCKETS_MS, registers: [this.registry] });
   readonly eventsCommitted = new Counter({ name: 'agent_events_committed_total', help: 'Events committed to the outbox', registers: [this.registry] });

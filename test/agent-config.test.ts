@@ -78,8 +78,12 @@ test('agent config – inline password rejected without echo', () => {
 test('agent config – credentials in url not echoed', () => {
   const bad = { ...valid, broker: { url: 'mqtt://car:topsecret@127.0.0.1:1883', protocolVersion: 7 } };
   assert.throws(() => parseAgentConfig(bad, 'test'), (error: Error) => /broker\.protocolVersion/.test(error.message) && !/topsecret/.test(error.message));
-  const tlsOnPlain = { ...valid, broker: { url: 'mqtt://car:topsecret@127.0.0.1:1883', tls: { caFile: 'a', certFile: 'b', keyFile: 'c' } } };
-  assert.throws(() => parseAgentConfig(tlsOnPlain, 'test'), (error: Error) => /broker\.url: should start with mqtts:\/\//.test(error.message) && !/topsecret/.test(error.message));
+  const inUrl = { ...valid, broker: { url: 'mqtt://car:topsecret@127.0.0.1:1883' } };
+  assert.throws(() => parseAgentConfig(inUrl, 'test'), (error: Error) => /broker\.url: should not contain a user name or password/.test(error.message) && !/topsecret/.test(error.message));
+  const misspelt = { ...valid, broker: { url: 'mqtt://127.0.0.1:1883', username: 'car', pw: 'topsecret' } };
+  assert.throws(() => parseAgentConfig(misspelt, 'test'), (error: Error) => /broker: unknown key\(s\) "pw"/.test(error.message) && !/topsecret/.test(error.message));
+  const tlsOnPlain = { ...valid, broker: { url: 'mqtt://127.0.0.1:1883', tls: { caFile: 'a', certFile: 'b', keyFile: 'c' } } };
+  assert.throws(() => parseAgentConfig(tlsOnPlain, 'test'), (error: Error) => /broker\.url: should start with mqtts:\/\//.test(error.message));
 });
 
 test('agent config – cross-field rules', () => {

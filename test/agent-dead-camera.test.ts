@@ -25,7 +25,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-test('agent – dead camera does not stop others', { timeout: 60_000 }, async (t) => {
+test('agent – dead or missing camera does not stop others', { timeout: 60_000 }, async (t) => {
   const models = modelsDir(t);
   const fixtures = fixturesDir(t);
   if (!models || !fixtures) return;
@@ -51,6 +51,7 @@ test('agent – dead camera does not stop others', { timeout: 60_000 }, async (t
       cameras: [
         { id: 'good', source: clip, sourceFps: 25, analysisFps: 2, width: 1280, height: 720, analyses: ['plates'] },
         { id: 'dead', source: `rtsp://127.0.0.1:${await closedPort()}/cam`, analysisFps: 2, analyses: ['plates'] },
+        { id: 'missing', source: path.join(dir, 'no-such-clip.mp4'), analysisFps: 2, analyses: ['plates'] },
       ],
     },
     'test',
@@ -68,6 +69,9 @@ test('agent – dead camera does not stop others', { timeout: 60_000 }, async (t
   const restarts = lines.filter((line) => line.camera === 'dead' && line.msg === 'ffmpeg ended, restarting');
   assert.ok(restarts.length >= 1, 'the dead camera should be logged as restarting');
   assert.match(String(restarts[0]!.stderr), /refused/i, 'the log should carry ffmpeg\'s reason');
+  const missing = lines.find((line) => line.camera === 'missing' && line.msg === 'camera could not be started; the other cameras keep running');
+  assert.ok(missing, 'the camera with a missing replay file is logged');
+  assert.match(String(missing.err), /no-such-clip\.mp4 does not exist/);
   const committed = (await agent.metrics.eventsCommitted.get()).values[0]?.value ?? 0;
   assert.ok(committed > 0, 'the working camera produced events');
 });
