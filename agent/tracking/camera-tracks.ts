@@ -21,7 +21,7 @@ export interface TrackState<V> {
   faceView: V | null;
   /** Frame time of the last sighting reported while the track was open, ms. */
   reportedAtMs: number | null;
-  /** What that report carried: the voted plate text, or the best face's quality. */
+  /** Content of that report: the voted plate text, or the best face's quality. */
   reportedBest: string | number | null;
 }
 
@@ -58,9 +58,9 @@ export interface CameraTracksOptions {
   /** A track still open after this long reports an 'open' sighting, and again after each such interval, ms. */
   openReportEveryMs: number;
   /**
-   * A track reports an 'open' sighting as soon as it has a reportable read, and again when its voted
-   * plate text changes or its best face gains `faceQualityGain`, at most once per this interval, ms.
-   * The central service can then match a car it sees for a long time within a frame or two.
+   * Minimum interval between early reports, ms. A track reports an 'open' sighting on its first
+   * reportable read, and again when its voted plate text changes or its best face gains
+   * `faceQualityGain`. The central service can then match a car long before its track ends.
    */
   earlyReportEveryMs: number;
   /** Gain in best-face quality that is worth an early report, 0..1. */
