@@ -17,7 +17,7 @@ import type { AgentProcessMessage } from './agent-process.js';
 import { prepareDemoClips, type DemoClip } from './clips.js';
 import type { DemoConfig } from './config.js';
 import { installDemoAssets } from './install.js';
-import { hitKey, type DemoReport } from './report.js';
+import type { DemoReport } from './report.js';
 
 export interface DemoOptions {
   config: DemoConfig;
@@ -250,4 +250,3 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
   return true;
 }
 
-export { hitKey };
