@@ -13,7 +13,7 @@ export const CameraConfigSchema = z.strictObject({
   source: z.string().min(1),
   /**
    * For file and folder sources: pace frames at the clip's own rate (true), or read as fast as
-   * possible (false), which holds ffmpeg back instead of dropping frames, so a replay is repeatable.
+   * possible (false), which pauses ffmpeg instead of dropping frames, so a replay is repeatable.
    */
   realtime: z.boolean().default(true),
   /** For file and folder sources: start again at the first file after the last one ends. */
@@ -24,7 +24,7 @@ export const CameraConfigSchema = z.strictObject({
   width: z.number().int().min(64).max(3840).default(640),
   height: z.number().int().min(64).max(2160).default(360),
   analyses: z.array(z.enum(['plates', 'faces'])).min(1).default(['plates', 'faces']),
-  /** Region of interest [x1, y1, x2, y2] as fractions of the frame (0 to 1); analysis sees only this part. */
+  /** Region of interest [x1, y1, x2, y2] as fractions of the frame (0 to 1). Only this part is analysed. */
   roi: z
     .tuple([z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1)])
     .refine(([x1, y1, x2, y2]) => x1 < x2 && y1 < y2, 'should be [x1, y1, x2, y2] with x1 < x2 and y1 < y2')

@@ -1,4 +1,4 @@
-// A camera that does not answer must not stop the others: the agent keeps analysing the working
+// A camera that does not respond must not stop the others: the agent keeps analysing the working
 // camera and logs the dead one's failure with the camera id and ffmpeg's own words.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
