@@ -39,3 +39,11 @@ export function createLogger(name: string, options: LoggerOptions = {}): Logger 
     ...options,
   });
 }
+
+/**
+ * Writes out the log lines still buffered and then ends the process. pino writes asynchronously, and
+ * a bare `process.exit` right after a log call can lose that line when stdout is a busy pipe.
+ */
+export function exitAfterFlush(logger: Logger, code: number): void {
+  logger.flush(() => process.exit(code));
+}
