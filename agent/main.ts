@@ -54,7 +54,6 @@ async function main(): Promise<void> {
     await metricsServer?.close();
     services.stop();
     await agent.stop(SHUTDOWN_DRAIN_MS);
-    logger.info('agent stopped');
     exitAfterFlush(logger, 0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
