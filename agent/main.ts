@@ -1,7 +1,7 @@
 // `npm run agent -- --config FILE`: the on-car agent as a long-running process. Stops cleanly on
 // SIGTERM or SIGINT: cameras first, then the frames in progress, then the uplink and the outbox.
 import { Command } from 'commander';
-import { createLogger, exitAfterFlush } from '../src/common/log.js';
+import { createLogger } from '../src/common/log.js';
 import { VisionError } from '../src/vision/errors.js';
 import { Agent } from './agent.js';
 import { createCameraSource } from './capture/camera-source.js';
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     await metricsServer?.close();
     services.stop();
     await agent.stop(SHUTDOWN_DRAIN_MS);
-    exitAfterFlush(logger, 0);
+    process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -227,7 +227,7 @@ test('central CLI – shuts down cleanly on SIGTERM', async () => {
     const shutdown = messages.indexOf('shutting down');
     assert.ok(shutdown >= 0, 'shutdown is logged');
     const serviceStopped = messages.indexOf('central service stopped', shutdown);
-    assert.ok(serviceStopped > shutdown, 'the service stops after shutdown begins');
+    assert.ok(serviceStopped > shutdown, `the service stops after shutdown begins; lines: ${messages.join(' | ')}`);
     assert.equal(messages.at(-1), 'central stopped', 'the last line says the process has stopped');
   } finally {
     cleanup();

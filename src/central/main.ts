@@ -2,7 +2,7 @@
 // service from the config file and shuts it down on SIGTERM or SIGINT.
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { createLogger, exitAfterFlush } from '../common/log.js';
+import { createLogger } from '../common/log.js';
 import { loadCentralConfig } from './config.js';
 import { startCentral } from './start.js';
 
@@ -40,11 +40,11 @@ async function main(argv: string[]): Promise<void> {
     running.stop().then(
       () => {
         logger.info('central stopped');
-        exitAfterFlush(logger, 0);
+        process.exit(0);
       },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        exitAfterFlush(logger, 1);
+        process.exit(1);
       },
     );
   };

@@ -31,19 +31,20 @@ export function redactCredentials(text: string): string {
     .replace(/("[^"]*(?:pass|pasw|pwd|secret|token|credential)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, '$1"***"');
 }
 
-export function createLogger(name: string, options: LoggerOptions = {}): Logger {
-  return pino({
-    name,
-    level: process.env.LOG_LEVEL ?? 'info',
-    redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
-    ...options,
-  });
-}
-
 /**
- * Writes out the log lines still buffered and then ends the process. pino writes asynchronously, and
- * a bare `process.exit` right after a log call can lose that line when stdout is a busy pipe.
+ * A logger writing JSON lines to stdout synchronously. pino's default stream writes asynchronously,
+ * so a line logged just before `process.exit` could be lost, and lines could reach a pipe out of
+ * order around a flush; at the rate these services log, the synchronous write costs nothing
+ * measurable.
  */
-export function exitAfterFlush(logger: Logger, code: number): void {
-  logger.flush(() => process.exit(code));
+export function createLogger(name: string, options: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      name,
+      level: process.env.LOG_LEVEL ?? 'info',
+      redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+      ...options,
+    },
+    pino.destination({ dest: 1, sync: true }),
+  );
 }
