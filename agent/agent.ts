@@ -18,6 +18,7 @@ import { connectBroker } from './uplink/connect.js';
 import { openOutbox } from './uplink/open-outbox.js';
 import type { Outbox } from './uplink/outbox.js';
 import { Publisher } from './uplink/publisher.js';
+import { listenForReceipts } from './uplink/receipts.js';
 
 export interface CameraFrame {
   cameraId: string;
@@ -70,6 +71,7 @@ export class Agent {
   readonly sources = new Map<string, FrameSource>();
   private outbox: Outbox | null = null;
   private publisher: Publisher | null = null;
+  private stopReceipts: (() => void) | null = null;
   private client: MqttClient | null = null;
   private engine: InferenceEngine | null = null;
   private pipeline: FramePipeline | null = null;
@@ -84,12 +86,27 @@ export class Agent {
 
     this.outbox = openOutbox(config, logger, this.metrics);
     this.client = this.deps.mqttClient ?? connectBroker(config);
-    this.publisher = new Publisher({
+    const receipts = config.broker.deleteAfter === 'central-receipt';
+    const publisher = new Publisher({
       client: this.client,
       outbox: this.outbox,
       logger,
+      ...(receipts ? { receipts: { timeoutMs: config.broker.receiptTimeoutSec * 1000 } } : {}),
       onAcked: () => this.metrics.eventsAcked.inc(),
+      onConfirmed: () => this.metrics.eventsConfirmed.inc(),
+      onResent: (count) => this.metrics.eventsResent.inc(count),
+      onQuarantined: (_seq, code) => this.metrics.eventsQuarantined.inc({ code }),
     });
+    this.publisher = publisher;
+    if (receipts) {
+      this.stopReceipts = listenForReceipts({
+        client: this.client,
+        carId: config.carId,
+        logger,
+        onReceipt: (receipt) => publisher.applyReceipt(receipt),
+        onInvalid: () => this.metrics.receiptsInvalid.inc(),
+      });
+    }
     this.watchLink(this.client);
 
     this.pipeline = this.createPipeline(this.engine, this.outbox);
@@ -105,6 +122,7 @@ export class Agent {
     if (this.deps.engine === undefined) await this.engine?.close();
     const drained = (await this.publisher?.drained(drainMs)) ?? true;
     this.publisher?.stop();
+    this.stopReceipts?.();
     await this.client?.endAsync();
     const depth = this.outbox?.stats().depth ?? 0;
     this.outbox?.close();

@@ -61,6 +61,14 @@ export const BrokerConfigSchema = z.strictObject({
   /** Wait between reconnect attempts, ms. */
   reconnectPeriodMs: z.number().int().min(100).max(60_000).default(1000),
   tls: BrokerTlsSchema.optional(),
+  /**
+   * When an event leaves the outbox: 'central-receipt' once the central service receipts it as stored
+   * (nothing is lost if the broker drops queued messages); 'broker-ack' at the broker's PUBACK, only
+   * for a central side that sends no receipts.
+   */
+  deleteAfter: z.enum(['central-receipt', 'broker-ack']).default('central-receipt'),
+  /** Wait for the central receipt after the broker's PUBACK before the event is sent again, s. */
+  receiptTimeoutSec: z.number().min(1).max(3600).default(30),
 });
 
 /** Disk caps of the outbox; see agent/uplink/disk-budget.ts for what is evicted first. */

@@ -36,4 +36,6 @@ function refreshOutboxGauges(metrics: AgentMetrics, stats: OutboxStats | null): 
   metrics.outboxOldestAgeMs.set(stats?.oldestCreatedAtMs ? Date.now() - stats.oldestCreatedAtMs : 0);
   metrics.outboxBytes.set({ part: 'all' }, stats?.payloadBytes ?? 0);
   metrics.outboxBytes.set({ part: 'evidence' }, stats?.evidenceBytes ?? 0);
+  metrics.outboxAwaitingReceipt.set(stats?.awaitingReceipt ?? 0);
+  metrics.outboxQuarantined.set(stats?.quarantined ?? 0);
 }

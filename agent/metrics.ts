@@ -21,6 +21,12 @@ export class AgentMetrics {
   readonly modelLatencyMs = new Histogram({ name: 'agent_model_latency_ms', help: 'Inference time per stage and frame, ms', labelNames: ['stage'], buckets: LATENCY_BUCKETS_MS, registers: [this.registry] });
   readonly eventsCommitted = new Counter({ name: 'agent_events_committed_total', help: 'Events committed to the outbox', registers: [this.registry] });
   readonly eventsAcked = new Counter({ name: 'agent_events_acked_total', help: 'Events acknowledged by the broker', registers: [this.registry] });
+  readonly eventsConfirmed = new Counter({ name: 'agent_events_confirmed_total', help: 'Events the central service receipted as stored', registers: [this.registry] });
+  readonly eventsResent = new Counter({ name: 'agent_events_resent_total', help: 'Events sent again because their central receipt was overdue', registers: [this.registry] });
+  readonly eventsQuarantined = new Counter({ name: 'agent_events_quarantined_total', help: 'Events the central service rejected, set aside in the outbox quarantine', labelNames: ['code'], registers: [this.registry] });
+  readonly receiptsInvalid = new Counter({ name: 'agent_receipts_invalid_total', help: 'Receipt messages that failed validation and were ignored', registers: [this.registry] });
+  readonly outboxAwaitingReceipt = new Gauge({ name: 'agent_outbox_awaiting_receipt', help: 'Events the broker acknowledged that wait for the central receipt', registers: [this.registry] });
+  readonly outboxQuarantined = new Gauge({ name: 'agent_outbox_quarantined', help: 'Events kept in the outbox quarantine table', registers: [this.registry] });
   readonly outboxDepth = new Gauge({ name: 'agent_outbox_depth', help: 'Events waiting in the outbox', registers: [this.registry] });
   readonly outboxOldestAgeMs = new Gauge({ name: 'agent_outbox_oldest_age_ms', help: 'Age of the oldest event in the outbox, ms', registers: [this.registry] });
   readonly outboxBytes = new Gauge({ name: 'agent_outbox_bytes', help: 'Payload bytes waiting in the outbox, by part', labelNames: ['part'], registers: [this.registry] });

@@ -11,7 +11,7 @@ import { Outbox } from '../agent/uplink/outbox.js';
 const healthy: HealthInputs = {
   nowMs: 1_000_000,
   uplinkConnected: true,
-  outbox: { depth: 0, oldestCreatedAtMs: null, lastSeq: 7, hits: 0, payloadBytes: 0, evidenceBytes: 0 },
+  outbox: { depth: 0, oldestCreatedAtMs: null, lastSeq: 7, hits: 0, payloadBytes: 0, evidenceBytes: 0, awaitingReceipt: 0, quarantined: 0 },
   lastFrameAtMs: 999_900,
   lastAnalysedAtMs: 999_800,
   cameras: [{ cameraId: 'front', lastFrameAtMs: 999_900, restarts: 0 }],

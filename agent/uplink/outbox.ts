@@ -1,7 +1,9 @@
 // The SQLite outbox: every event is committed here before any send, numbered with the car's
-// monotonic sequence, and deleted only after the broker acknowledged it. Hits are sent first and
-// never evicted; the disk budget (disk-budget.ts) evicts non-hit evidence, then non-hit events.
-// Sending is the publisher's job.
+// monotonic sequence, and deleted only once it is safe: when the central service's receipt says it
+// is stored (or, in broker-ack mode, at the broker's PUBACK). Hits are sent first and never evicted;
+// the disk budget (disk-budget.ts) evicts non-hit evidence, then non-hit events. An event the central
+// service rejected moves to a quarantine table, kept for inspection and never resent. Sending is the
+// publisher's job.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,8 @@ export interface OutboxRow {
   createdAtMs: number;
   /** True for an event that matched a list on the car. */
   hit: boolean;
+  /** When the broker acknowledged the last send and no receipt has come yet; null when never sent. */
+  sentAtMs: number | null;
 }
 
 export interface OutboxStats {
@@ -29,6 +33,10 @@ export interface OutboxStats {
   payloadBytes: number;
   /** Base64 evidence inside the waiting payloads. */
   evidenceBytes: number;
+  /** Waiting events the broker acknowledged, still waiting for the central service's receipt. */
+  awaitingReceipt: number;
+  /** Events the central service rejected, set aside in the quarantine table. */
+  quarantined: number;
 }
 
 export interface AppendOptions {
@@ -65,7 +73,22 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE outbox ADD COLUMN evidence_bytes INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX outbox_send_order ON outbox (priority DESC, seq);`,
+  // sent_ms: when the broker acknowledged the last send; the row stays until the central receipt.
+  `ALTER TABLE outbox ADD COLUMN sent_ms INTEGER;
+   CREATE TABLE quarantine (
+     seq INTEGER PRIMARY KEY,
+     topic TEXT NOT NULL,
+     payload BLOB NOT NULL,
+     created_ms INTEGER NOT NULL,
+     code TEXT NOT NULL,
+     quarantined_ms INTEGER NOT NULL
+   );`,
 ];
+
+/** Maximum rejected events kept in quarantine. Beyond it the oldest are deleted. */
+export const MAX_QUARANTINED = 1000;
+
+type RowColumns = { seq: number; topic: string; payload: Buffer; created_ms: number; priority: number; sent_ms: number | null };
 
 export class Outbox {
   private readonly db: Database.Database;
@@ -75,8 +98,9 @@ export class Outbox {
   private readonly nextSeqStmt: Database.Statement<[], { value: number }>;
   private readonly insertStmt: Database.Statement<[number, string, Buffer, number, number, number]>;
   private readonly deleteStmt: Database.Statement<[number], { bytes: number; evidence_bytes: number }>;
-  private readonly peekStmt: Database.Statement<[number, number], { seq: number; topic: string; payload: Buffer; created_ms: number; priority: number }>;
-  private readonly sendOrderStmt: Database.Statement<[string, number], { seq: number; topic: string; payload: Buffer; created_ms: number; priority: number }>;
+  private readonly peekStmt: Database.Statement<[number, number], RowColumns>;
+  private readonly sendOrderStmt: Database.Statement<[number, string, number], RowColumns>;
+  private readonly markSentStmt: Database.Statement<[number, number]>;
   private readonly appendTx: (build: Build, hit: boolean) => number;
   private payloadBytes = 0;
   private evidenceBytes = 0;
@@ -96,10 +120,11 @@ export class Outbox {
     this.nextSeqStmt = this.db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'last_seq' RETURNING value");
     this.insertStmt = this.db.prepare('INSERT INTO outbox (seq, topic, payload, created_ms, priority, evidence_bytes) VALUES (?, ?, ?, ?, ?, ?)');
     this.deleteStmt = this.db.prepare('DELETE FROM outbox WHERE seq = ? RETURNING length(payload) AS bytes, evidence_bytes');
-    this.peekStmt = this.db.prepare('SELECT seq, topic, payload, created_ms, priority FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.peekStmt = this.db.prepare('SELECT seq, topic, payload, created_ms, priority, sent_ms FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
     this.sendOrderStmt = this.db.prepare(
-      'SELECT seq, topic, payload, created_ms, priority FROM outbox WHERE seq NOT IN (SELECT value FROM json_each(?)) ORDER BY priority DESC, seq LIMIT ?',
+      'SELECT seq, topic, payload, created_ms, priority, sent_ms FROM outbox WHERE (sent_ms IS NULL OR sent_ms <= ?) AND seq NOT IN (SELECT value FROM json_each(?)) ORDER BY priority DESC, seq LIMIT ?',
     );
+    this.markSentStmt = this.db.prepare('UPDATE outbox SET sent_ms = ? WHERE seq = ?');
     this.appendTx = this.db.transaction((build: Build, hit: boolean) => {
       const seq = this.nextSeqStmt.get()!.value;
       const committedAtMs = this.nowMs();
@@ -140,12 +165,40 @@ export class Outbox {
     return this.peekStmt.all(afterSeq, limit).map(toRow);
   }
 
-  /** Returns up to `limit` waiting rows not in `exclude`, in send order: hits first, then by sequence. */
-  nextToSend(exclude: ReadonlySet<number>, limit: number): OutboxRow[] {
-    return this.sendOrderStmt.all(JSON.stringify([...exclude]), limit).map(toRow);
+  /**
+   * Returns up to `limit` rows to send, in send order: hits first, then by sequence. Rows in `exclude`
+   * (already handed to the client) are left out. So is a row the broker acknowledged, until its
+   * receipt is overdue because it was sent at or before `resendSentBeforeMs`.
+   */
+  nextToSend(exclude: ReadonlySet<number>, limit: number, resendSentBeforeMs = Number.MAX_SAFE_INTEGER): OutboxRow[] {
+    return this.sendOrderStmt.all(resendSentBeforeMs, JSON.stringify([...exclude]), limit).map(toRow);
   }
 
-  /** Deletes a row after the broker acknowledged it; a row already evicted is ignored. */
+  /** Records that the broker acknowledged a row; it stays until the central receipt. */
+  markSent(seq: number, atMs: number): void {
+    this.markSentStmt.run(atMs, seq);
+  }
+
+  /**
+   * Moves a row the central service rejected into quarantine, if the rejection names exactly the
+   * payload this row holds. Returns false when there is no such row, or its payload differs.
+   */
+  quarantine(seq: number, code: string, matches: (payload: Buffer) => boolean): boolean {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT seq, topic, payload, created_ms FROM outbox WHERE seq = ?').get(seq) as
+        | { seq: number; topic: string; payload: Buffer; created_ms: number }
+        | undefined;
+      if (row === undefined || !matches(row.payload)) return false;
+      this.db
+        .prepare('INSERT OR REPLACE INTO quarantine (seq, topic, payload, created_ms, code, quarantined_ms) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(row.seq, row.topic, row.payload, row.created_ms, code, this.nowMs());
+      this.db.prepare('DELETE FROM quarantine WHERE seq NOT IN (SELECT seq FROM quarantine ORDER BY seq DESC LIMIT ?)').run(MAX_QUARANTINED);
+      this.remove(seq);
+      return true;
+    })();
+  }
+
+  /** Deletes a row once it is safe (central receipt, PUBACK in broker-ack mode, eviction); a row already gone is ignored. */
   remove(seq: number): void {
     const removed = this.deleteStmt.get(seq);
     if (removed === undefined) return;
@@ -154,11 +207,10 @@ export class Outbox {
   }
 
   stats(): OutboxStats {
-    const row = this.db.prepare('SELECT COUNT(*) AS depth, MIN(created_ms) AS oldest, COALESCE(SUM(priority), 0) AS hits FROM outbox').get() as {
-      depth: number;
-      oldest: number | null;
-      hits: number;
-    };
+    const row = this.db
+      .prepare('SELECT COUNT(*) AS depth, MIN(created_ms) AS oldest, COALESCE(SUM(priority), 0) AS hits, COUNT(sent_ms) AS awaiting FROM outbox')
+      .get() as { depth: number; oldest: number | null; hits: number; awaiting: number };
+    const quarantined = this.db.prepare('SELECT COUNT(*) AS n FROM quarantine').get() as { n: number };
     const last = this.db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").get() as { value: number };
     return {
       depth: row.depth,
@@ -167,6 +219,8 @@ export class Outbox {
       hits: row.hits,
       payloadBytes: this.payloadBytes,
       evidenceBytes: this.evidenceBytes,
+      awaitingReceipt: row.awaiting,
+      quarantined: quarantined.n,
     };
   }
 
@@ -227,6 +281,6 @@ export class Outbox {
   }
 }
 
-function toRow(row: { seq: number; topic: string; payload: Buffer; created_ms: number; priority: number }): OutboxRow {
-  return { seq: row.seq, topic: row.topic, payload: row.payload, createdAtMs: row.created_ms, hit: row.priority > 0 };
+function toRow(row: RowColumns): OutboxRow {
+  return { seq: row.seq, topic: row.topic, payload: row.payload, createdAtMs: row.created_ms, hit: row.priority > 0, sentAtMs: row.sent_ms };
 }

@@ -1,9 +1,21 @@
 // Sends the outbox to the broker with QoS 1, hits found on the car first and the rest in sequence
-// order, and deletes each event only after its PUBACK. While the link is down nothing is handed to
-// the MQTT client, so memory stays bounded and the outbox alone keeps the backlog.
+// order. While the link is down nothing is handed to the MQTT client, so memory stays bounded and the
+// outbox alone keeps the backlog.
+//
+// When an event is deleted depends on the mode. With receipts (the default) the broker's PUBACK only
+// marks the event sent. The central service's receipt deletes it. An event whose receipt does not
+// come within the timeout is sent again. A broker that drops messages queued for an offline central
+// session, or a central store that fails, then costs a resend instead of an event. Without receipts
+// (broker-ack mode, for a central side that sends none) the PUBACK deletes the event.
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../../src/common/log.js';
+import { payloadDigest, type Receipt } from '../../src/protocol/receipts.js';
 import type { Outbox } from './outbox.js';
+
+export interface ReceiptOptions {
+  /** Time after the PUBACK within which the central receipt is expected. After it the event is sent again. */
+  timeoutMs: number;
+}
 
 export interface PublisherOptions {
   client: MqttClient;
@@ -11,8 +23,16 @@ export interface PublisherOptions {
   logger: Logger;
   /** Maximum events handed to the client and not yet acknowledged. */
   maxInFlight?: number;
+  /** Receipt settings. When present, events wait for the central receipt. When absent, the PUBACK deletes them. */
+  receipts?: ReceiptOptions;
   /** Called with the sequence number and the time the PUBACK arrived. */
   onAcked?: (seq: number, ackedAtMs: number) => void;
+  /** Called for each event a receipt confirmed as stored centrally (receipt mode only). */
+  onConfirmed?: (seq: number) => void;
+  /** Called with the number of events sent again because their receipt was overdue. */
+  onResent?: (count: number) => void;
+  /** Called for each event the central service rejected and the outbox set aside. */
+  onQuarantined?: (seq: number, code: string) => void;
   nowMs?: () => number;
 }
 
@@ -20,9 +40,11 @@ export class Publisher {
   private readonly inFlight = new Set<number>();
   private readonly maxInFlight: number;
   private readonly nowMs: () => number;
+  private readonly resendTimer: NodeJS.Timeout | null;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
   ackedCount = 0;
+  confirmedCount = 0;
 
   constructor(private readonly options: PublisherOptions) {
     this.maxInFlight = options.maxInFlight ?? 32;
@@ -32,20 +54,54 @@ export class Publisher {
       // reconnect (mqtt 5.x), so they stay in the in-flight set and only the others are dispatched.
       this.pump();
     });
+    const receipts = options.receipts;
+    if (receipts === undefined) {
+      this.resendTimer = null;
+    } else {
+      // Overdue receipts are looked for a few times per timeout, so a resend is at most a quarter late.
+      this.resendTimer = setInterval(() => this.pump(), Math.max(250, receipts.timeoutMs / 4));
+      this.resendTimer.unref();
+    }
   }
 
-  /** Hands waiting events to the client; call after each append and on reconnect. */
+  /** Hands waiting events to the client; call after each append, on reconnect and on each receipt. */
   pump(): void {
     const { client, outbox } = this.options;
     if (this.stopped || !client.connected) return;
+    const resendBefore = this.options.receipts === undefined ? undefined : this.nowMs() - this.options.receipts.timeoutMs;
     const room = this.maxInFlight - this.inFlight.size;
     // A full window still lets a waiting hit through, so a hit never queues behind sightings.
-    const rows = room > 0 ? outbox.nextToSend(this.inFlight, room) : outbox.nextToSend(this.inFlight, 1).filter((row) => row.hit);
+    const rows = room > 0 ? outbox.nextToSend(this.inFlight, room, resendBefore) : outbox.nextToSend(this.inFlight, 1, resendBefore).filter((row) => row.hit);
+    const resent = rows.filter((row) => row.sentAtMs !== null).length;
+    if (resent > 0) {
+      this.options.logger.warn({ resent, timeoutMs: this.options.receipts?.timeoutMs }, 'no receipt from the central service in time; sending those events again');
+      this.options.onResent?.(resent);
+    }
     for (const row of rows) {
       this.inFlight.add(row.seq);
       client.publish(row.topic, row.payload, { qos: 1 }, (error) => this.onPublished(row.seq, error));
     }
     this.notifyIfIdle();
+  }
+
+  /** Applies a receipt from the central service: stored events are deleted, rejected ones set aside. */
+  applyReceipt(receipt: Receipt): void {
+    const { outbox, logger } = this.options;
+    for (const seq of receipt.stored) {
+      outbox.remove(seq);
+      this.confirmedCount++;
+      this.options.onConfirmed?.(seq);
+    }
+    for (const rejected of receipt.rejected) {
+      const moved = outbox.quarantine(rejected.seq, rejected.code, (payload) => payloadDigest(payload) === rejected.digest);
+      if (moved) {
+        logger.error({ seq: rejected.seq, code: rejected.code }, 'the central service rejected an event; it is kept in the outbox quarantine table and not sent again');
+        this.options.onQuarantined?.(rejected.seq, rejected.code);
+      } else {
+        logger.warn({ seq: rejected.seq, code: rejected.code }, 'rejection receipt ignored: no event in the outbox has that sequence number and digest');
+      }
+    }
+    this.pump();
   }
 
   /** Resolves once the outbox is empty and nothing is in flight, or after `timeoutMs`. */
@@ -62,6 +118,7 @@ export class Publisher {
 
   stop(): void {
     this.stopped = true;
+    if (this.resendTimer !== null) clearInterval(this.resendTimer);
   }
 
   private onPublished(seq: number, error: Error | undefined): void {
@@ -72,9 +129,11 @@ export class Publisher {
       this.options.logger.warn({ seq, err: error.message }, 'publish failed; event stays in the outbox');
       return;
     }
-    this.options.outbox.remove(seq);
+    const ackedAtMs = this.nowMs();
+    if (this.options.receipts === undefined) this.options.outbox.remove(seq);
+    else this.options.outbox.markSent(seq, ackedAtMs);
     this.ackedCount++;
-    this.options.onAcked?.(seq, this.nowMs());
+    this.options.onAcked?.(seq, ackedAtMs);
     this.pump();
   }
 

@@ -10,6 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { projectRoot } from '../../src/assets/paths.js';
 import { startClockResponder } from '../../src/central/clock-responder.js';
+import { ReceiptSender } from '../../src/central/receipts.js';
 import { parseEvent } from '../../src/protocol/event.js';
 import { signListPayload, type ListPayload } from '../../src/protocol/lists.js';
 import { ALL_EVENTS_FILTER, listSnapshotTopic } from '../../src/protocol/topics.js';
@@ -50,13 +51,19 @@ export interface RecordedEvent {
   valid: boolean;
 }
 
-/** Subscribes like the central service (persistent session, QoS 1) and counts events per sequence number. */
+/**
+ * Subscribes like the central service (persistent session, QoS 1), counts events per sequence number
+ * and sends the car receipts for the valid ones, as the central service does once it has stored them.
+ */
 export class CentralRecorder {
   readonly events = new Map<number, RecordedEvent>();
   deliveries = 0;
   private stopResponder: (() => Promise<void>) | null = null;
+  private readonly receipts: ReceiptSender;
 
-  private constructor(readonly client: MqttClient) {}
+  private constructor(readonly client: MqttClient) {
+    this.receipts = new ReceiptSender({ client, logger: pino({ level: 'silent' }) });
+  }
 
   static async start(brokerUrl: string): Promise<CentralRecorder> {
     const client = await mqtt.connectAsync(brokerUrl, {
@@ -80,6 +87,7 @@ export class CentralRecorder {
   }
 
   async stop(): Promise<void> {
+    this.receipts.stop();
     await this.stopResponder?.();
     await this.client.endAsync(true);
   }
@@ -89,6 +97,7 @@ export class CentralRecorder {
     this.deliveries++;
     const parsed = parseEvent(payload, CAR_ID);
     const json = JSON.parse(payload.toString('utf8')) as { seq: number; kind: string; cameraId: string; carMatch?: unknown; evidence?: unknown[]; position?: unknown; clockOffsetMs?: number | null };
+    if (parsed.ok) this.receipts.stored(CAR_ID, json.seq);
     const seen = this.events.get(json.seq);
     if (seen !== undefined) {
       seen.count++;

@@ -11,6 +11,8 @@ export class CentralMetrics {
   readonly hits: Counter<'kind'>;
   readonly hitRepeats: Counter<'kind'>;
   readonly hitPublishFailures: Counter;
+  readonly receiptEntriesSent: Counter;
+  readonly receiptFailures: Counter;
   readonly ingestDurationSeconds: Histogram;
   readonly frameToHitSeconds: Histogram<'kind'>;
   readonly statusReceived: Counter;
@@ -29,6 +31,8 @@ export class CentralMetrics {
     this.hits = new Counter({ name: 'patrol_central_hits_total', help: 'New hits raised', labelNames: ['kind'], registers });
     this.hitRepeats = new Counter({ name: 'patrol_central_hit_repeats_total', help: 'Matches folded into an earlier hit within the cooldown', labelNames: ['kind'], registers });
     this.hitPublishFailures = new Counter({ name: 'patrol_central_hit_publish_failures_total', help: 'Hits that could not be published to MQTT', registers });
+    this.receiptEntriesSent = new Counter({ name: 'patrol_central_receipt_entries_sent_total', help: 'Event sequence numbers receipted to cars, stored or rejected', registers });
+    this.receiptFailures = new Counter({ name: 'patrol_central_receipt_failures_total', help: 'Receipt messages the client could not send', registers });
     this.ingestDurationSeconds = new Histogram({
       name: 'patrol_central_ingest_duration_seconds',
       help: 'Time from receiving an event message to having it validated, matched and committed',

@@ -7,6 +7,7 @@ import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/log.js';
 import { parseEvent, type EventRejection, type PatrolEvent } from '../protocol/event.js';
+import { payloadDigest, rejectedSeqOf } from '../protocol/receipts.js';
 import { parseCarStatus } from '../protocol/status.js';
 import { ALL_EVENTS_FILTER, ALL_STATUS_FILTER, HITS_TOPIC, carIdFromStatusTopic, carIdFromTopic, sharedFilter } from '../protocol/topics.js';
 import { ClockOffsets } from './clock-offsets.js';
@@ -15,6 +16,7 @@ import type { Hit } from './hit.js';
 import type { ListManager } from './lists/list-manager.js';
 import { matchEvent } from './match-event.js';
 import { CentralMetrics } from './metrics.js';
+import { ReceiptSender } from './receipts.js';
 import { RejectionLog } from './rejection-log.js';
 import type { CentralStore, HitRepeat, RecordEventOutcome, StoredHit } from './store/store.js';
 
@@ -45,6 +47,8 @@ export interface CentralServiceDeps {
   newHitId?: () => string;
   /** Shared subscription group, so instances with the same group split the traffic; null subscribes to everything. */
   shareGroup?: string | null;
+  /** Wait in ms before the pending receipts for the cars are sent (see receipts.ts). */
+  receiptFlushMs?: number;
 }
 
 export interface IngestedEvent {
@@ -91,6 +95,7 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
   private readonly clients: MqttClient[];
   private readonly previousHandlers = new Map<MqttClient, MqttClient['handleMessage']>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly receipts: ReceiptSender;
 
   constructor(private readonly deps: CentralServiceDeps) {
     super();
@@ -103,6 +108,13 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
     this.clients = [deps.client, ...(deps.ingestClients ?? [])];
     const group = deps.shareGroup ?? null;
     this.filters = [ALL_EVENTS_FILTER, ALL_STATUS_FILTER].map((filter) => (group === null ? filter : sharedFilter(group, filter)));
+    this.receipts = new ReceiptSender({
+      client: deps.client,
+      logger: deps.logger,
+      ...(deps.receiptFlushMs === undefined ? {} : { flushMs: deps.receiptFlushMs }),
+      onSent: (entries) => this.metrics.receiptEntriesSent.inc(entries),
+      onFailed: () => this.metrics.receiptFailures.inc(),
+    });
   }
 
   /**
@@ -143,6 +155,7 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
   async stop(): Promise<void> {
     this.restoreHandlers();
     await Promise.all(this.inFlight);
+    this.receipts.stop();
     this.deps.logger.info('central service stopped');
   }
 
@@ -192,13 +205,13 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
     try {
       outcome = await this.storeWithRetry(event, receivedAtMs);
     } catch (error) {
-      // NOTE: the broker still receives the PUBACK, so after the retries this event is lost. The
-      // counter and the error line are how an operator learns about it.
+      // No receipt goes to the car, so the car sends the event again after its receipt timeout.
       this.metrics.ingestFailures.inc();
       this.deps.logger.error({ err: error, carId: event.carId, seq: event.seq, kind: event.kind, attempts: STORE_ATTEMPTS }, 'event could not be stored or matched');
       return;
     }
     this.metrics.ingestDurationSeconds.observe((this.clock() - receivedAtMs) / 1000);
+    this.receipts.stored(event.carId, event.seq);
 
     this.report(event, outcome);
   }
@@ -217,6 +230,10 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
     const result = parseEvent(payload, topicCarId);
     if (!result.ok) {
       this.reject(result.rejection, topicCarId);
+      // Tell the car, so it sets the event aside instead of resending it for ever. Only the car
+      // itself may publish on its topic (see deploy/mosquitto/patrol.acl).
+      const seq = rejectedSeqOf(payload);
+      if (seq !== null) this.receipts.rejected(topicCarId, { seq, code: result.rejection.code, digest: payloadDigest(payload) });
       return null;
     }
     return result.event;

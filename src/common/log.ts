@@ -32,10 +32,9 @@ export function redactCredentials(text: string): string {
 }
 
 /**
- * A logger writing JSON lines to stdout synchronously. pino's default stream writes asynchronously,
- * so a line logged just before `process.exit` could be lost, and lines could reach a pipe out of
- * order around a flush; at the rate these services log, the synchronous write costs nothing
- * measurable.
+ * Creates a logger that writes JSON lines to stdout synchronously. With pino's default asynchronous
+ * stream, a line logged just before `process.exit` could be lost, and lines reached a pipe out of
+ * order around a flush. At the rate these services log, the synchronous write costs little.
  */
 export function createLogger(name: string, options: LoggerOptions = {}): Logger {
   return pino(

@@ -191,10 +191,7 @@ export function parseEvent(payload: Uint8Array, topicCarId: string | null): Pars
   }
   const parsed = EventSchema.safeParse(json);
   if (!parsed.success) {
-    const fields = parsed.error.issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
+    const fields = describeIssues(parsed.error.issues);
     return reject('EVENT_INVALID', `payload does not match event schema v${EVENT_SCHEMA_VERSION}: ${fields}`);
   }
   if (topicCarId !== null && parsed.data.carId !== topicCarId) {
@@ -205,6 +202,14 @@ export function parseEvent(payload: Uint8Array, topicCarId: string | null): Pars
 
 function reject(code: EventRejection['code'], message: string): ParseResult {
   return { ok: false, rejection: { code, message } as EventRejection };
+}
+
+/** Lists the first five schema problems as `field: message`, naming fields and never their values. */
+export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
 }
 
 /** True when the JSON text nests objects and arrays deeper than maxDepth, ignoring brackets inside strings. */

@@ -1,7 +1,7 @@
 // The optional status message a car sends on its status topic: cameras, analysed frame rate and
 // outbox backlog, for the command centre's fleet view. Cars that never send it remain valid.
 import { z } from 'zod';
-import { jsonDepthExceeds } from './event.js';
+import { describeIssues, jsonDepthExceeds } from './event.js';
 
 export const STATUS_SCHEMA_VERSION = 1;
 
@@ -26,7 +26,7 @@ export const CarStatusMessageSchema = z.strictObject({
   /** Central clock minus car clock in ms, or null when not measured yet. */
   clockOffsetMs: z.number().finite().nullable(),
   cameras: z.array(CameraStatusSchema).max(32),
-  /** Events committed to the outbox and not yet acknowledged by the broker. */
+  /** Events waiting in the outbox: not yet sent, or sent and not yet receipted by the central service. */
   outboxBacklog: z.number().int().nonnegative(),
 });
 
@@ -53,10 +53,7 @@ export function parseCarStatus(payload: Uint8Array, topicCarId: string | null): 
   }
   const parsed = CarStatusMessageSchema.safeParse(json);
   if (!parsed.success) {
-    const fields = parsed.error.issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
+    const fields = describeIssues(parsed.error.issues);
     return { ok: false, rejection: { code: 'STATUS_INVALID', message: `payload does not match status schema v${STATUS_SCHEMA_VERSION}: ${fields}` } };
   }
   if (topicCarId !== null && parsed.data.carId !== topicCarId) {
