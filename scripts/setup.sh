@@ -12,6 +12,11 @@ if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0");
   missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
 fi
 command -v chromium >/dev/null || missing+=(chromium)
+# The command-centre page is in Chinese. Without a CJK font Chromium draws empty boxes, which the
+# browser test detects.
+if ! { command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .; }; then
+  missing+=(fonts-wqy-zenhei)
+fi
 # gpsfake (gpsd-clients) replays an NMEA log through a real gpsd in the GPS tests.
 command -v gpsfake >/dev/null || missing+=(gpsd gpsd-clients)
 
