@@ -198,12 +198,13 @@ export class Outbox {
     })();
   }
 
-  /** Deletes a row once it is safe (central receipt, PUBACK in broker-ack mode, eviction); a row already gone is ignored. */
-  remove(seq: number): void {
+  /** Deletes a row once it is safe (central receipt, PUBACK in broker-ack mode, eviction). Returns false when the row was already gone. */
+  remove(seq: number): boolean {
     const removed = this.deleteStmt.get(seq);
-    if (removed === undefined) return;
+    if (removed === undefined) return false;
     this.payloadBytes -= removed.bytes;
     this.evidenceBytes -= removed.evidence_bytes;
+    return true;
   }
 
   stats(): OutboxStats {

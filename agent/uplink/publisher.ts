@@ -88,7 +88,8 @@ export class Publisher {
   applyReceipt(receipt: Receipt): void {
     const { outbox, logger } = this.options;
     for (const seq of receipt.stored) {
-      outbox.remove(seq);
+      // A second receipt for the same event (after a resend) finds the row gone and counts nothing.
+      if (!outbox.remove(seq)) continue;
       this.confirmedCount++;
       this.options.onConfirmed?.(seq);
     }
