@@ -40,7 +40,7 @@ export async function benchDemoLatency(brokerUrl: string | undefined, print: (li
   });
   const comparison = compareHits(report);
   print(
-    `demo: ${config.cameras.length} cameras at ${config.analysisFps} fps analysis, broker ${brokerUrl ?? 'embedded'}; ${report.events.acked} events; ` +
+    `demo: ${config.cameras.length} cameras at ${config.analysisFps} fps analysis, broker ${brokerUrl ?? 'embedded'}; ${report.events.committed} events; ` +
       `${report.hits.length} first hits of ${config.expectedHits.length} hotlisted plates and watchlisted subjects` +
       (comparison.missing.length ? `; not seen: ${comparison.missing.join(', ')}` : ''),
   );

@@ -41,8 +41,11 @@ test('demo – expected hits through Mosquitto and RTSP', { timeout: 240_000 }, 
   assert.deepEqual(comparison.missing, [], 'every expected hit should occur');
   assert.deepEqual(comparison.unexpected, [], 'no other hit should occur');
   assert.equal(arrived.length, report.hits.length, 'each hit is reported as it arrives');
-  assert.equal(report.events.ingested, report.events.acked, 'every acknowledged event is ingested');
-  assert.ok(report.events.acked > 0);
+  assert.ok(report.events.committed > 0, 'the car committed events');
+  assert.equal(report.events.confirmed, report.events.committed, 'the central service receipted every event the car committed');
+  assert.equal(report.events.ingested, report.events.committed, 'each event was stored centrally once');
+  // The car has the same lists, signed by the demo's central service, so it raises each hit itself too.
+  assert.ok(report.carHits >= report.expected.length, `the car raised ${report.carHits} hits itself, expected at least ${report.expected.length}`);
   for (const cameraId of Object.keys(report.framesByCamera)) {
     assert.ok(report.framesByCamera[cameraId]! > 0, `camera ${cameraId} delivered frames`);
   }

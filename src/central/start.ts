@@ -36,6 +36,8 @@ export interface RunningCentral {
   store: CentralStore;
   lists: ListManager;
   retention: RetentionJob;
+  /** The main broker connection (hits, lists, receipts); stop() ends it unless the caller gave it. */
+  client: MqttClient;
   /** Base URL of /metrics and /healthz. */
   httpUrl: string;
   /** Base URL of the command-centre page, or null when config.web.enabled is false. */
@@ -110,7 +112,7 @@ export async function startCentral(config: CentralConfig, deps: CentralDeps = {}
     const web = config.web.enabled ? await startCommandCentreForService(config.web, { store, service, lists, logger, clock }) : null;
     if (web !== null) cleanups.push(() => web.close());
 
-    return { service, store, lists, retention, httpUrl: http.url, webUrl: web?.url ?? null, stop: stopAll };
+    return { service, store, lists, retention, client, httpUrl: http.url, webUrl: web?.url ?? null, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -4,17 +4,22 @@
 import { Agent, type FrameSourceFactory } from '../../agent/agent.js';
 import { createCameraSource } from '../../agent/capture/camera-source.js';
 import { loadAgentConfig } from '../../agent/config.js';
+import { AgentMetrics } from '../../agent/metrics.js';
+import { startCarServices } from '../../agent/ops/car-services.js';
 import { pino } from 'pino';
 import { REDACTED_PATHS } from '../common/log.js';
 
 export type AgentProcessMessage =
   | { type: 'started' }
   | { type: 'progress'; cameras: Record<string, { frames: number; firstFrameAtMs: number; lastFrameAtMs: number }> }
-  | { type: 'stopped'; acked: number; committed: number }
+  | { type: 'stopped'; committed: number; confirmed: number; carHits: number }
   | { type: 'failed'; message: string };
 
 /** Interval between progress messages, ms. */
 const PROGRESS_INTERVAL_MS = 250;
+
+/** Maximum wait for the signed lists before the cameras start anyway, ms. */
+const LISTS_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
   const configPath = process.argv[2];
@@ -35,19 +40,48 @@ async function main(): Promise<void> {
       log,
     );
 
-  const agent = new Agent({ config: loadAgentConfig(configPath), logger, createFrameSource: counting });
+  // The same services as on a car: broker connection, clock offset and the signed lists with the
+  // on-car matcher.
+  const config = loadAgentConfig(configPath);
+  const metrics = new AgentMetrics();
+  const services = startCarServices({ config, logger, metrics });
+  const agent = new Agent({
+    config,
+    logger,
+    metrics,
+    createFrameSource: counting,
+    mqttClient: services.client,
+    hitHook: services.hitHook,
+    clockOffsetMs: services.clockOffsetMs,
+  });
+  // A car on patrol starts its cameras at once. The demo's clips are short, so it waits for the
+  // lists first and its first plates are matched on the car too.
+  const listsReady = await waitFor(() => Object.values(services.lists?.versions() ?? {}).every((version) => version >= 0), LISTS_TIMEOUT_MS);
+  if (!listsReady) logger.warn({ timeoutMs: LISTS_TIMEOUT_MS }, 'timed out waiting for the signed lists; the cameras start without them');
   await agent.start();
   send({ type: 'started' });
   const progress = setInterval(() => send({ type: 'progress', cameras }), PROGRESS_INTERVAL_MS);
 
   process.once('message', async () => {
     clearInterval(progress);
-    const committed = (await agent.metrics.eventsCommitted.get()).values[0]?.value ?? 0;
+    services.stop();
+    // Stopping closes the open tracks, which commits their last sightings, so count afterwards.
     await agent.stop(10_000);
-    const acked = (await agent.metrics.eventsAcked.get()).values[0]?.value ?? 0;
-    send({ type: 'stopped', acked, committed });
+    const committed = (await agent.metrics.eventsCommitted.get()).values[0]?.value ?? 0;
+    const confirmed = (await agent.metrics.eventsConfirmed.get()).values[0]?.value ?? 0;
+    const carHits = (await agent.metrics.carHits.get()).values.reduce((sum, value) => sum + value.value, 0);
+    send({ type: 'stopped', committed, confirmed, carHits });
     process.disconnect();
   });
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
 }
 
 main().catch((error: Error) => {

@@ -6,7 +6,10 @@ import { summarize, type Summary } from '../common/stats.js';
 export interface DemoReport {
   hits: Hit[];
   expected: string[];
-  events: { acked: number; ingested: number };
+  /** Events committed on the car, receipted by the central service, and stored centrally for the first time. */
+  events: { committed: number; confirmed: number; ingested: number };
+  /** Hits the car raised itself against its signed lists (sent ahead of the sighting). */
+  carHits: number;
   framesByCamera: Record<string, number>;
 }
 
@@ -52,7 +55,8 @@ export function formatSummary(report: DemoReport): string[] {
   const lines = [
     '',
     '总结 Summary',
-    `  events: ${report.events.acked} acknowledged by the broker, ${report.events.ingested} ingested centrally`,
+    `  events: ${report.events.committed} committed on the car, ${report.events.confirmed} receipted by the central service, ${report.events.ingested} stored centrally`,
+    `  hits raised on the car against its signed lists: ${report.carHits}`,
     `  frames per camera: ${Object.entries(report.framesByCamera).map(([id, n]) => `${id}=${n}`).join(' ')}`,
     `  distinct hits: ${[...new Set(report.hits.map(hitKey))].join(', ') || 'none'}`,
     `  expected hits: ${report.expected.join(', ')}`,

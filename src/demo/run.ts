@@ -2,6 +2,7 @@
 // (with an embedded broker unless one is given), serves the clips as cameras, runs the agent and
 // reports every hit with its latency. With `once`, it stops after one pass of the clips.
 import { fork, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded.js'
 import { redactCredentials, type Logger } from '../common/log.js';
 import type { Hit } from '../central/hit.js';
 import { parseCentralConfig } from '../central/config.js';
+import { listDeltaTopic, listSnapshotTopic } from '../protocol/topics.js';
 import { startCentral, type RunningCentral } from '../central/start.js';
 import { rtspAvailable, startRtspCameras, type RtspCameras } from '../video/rtsp-server.js';
 import type { AgentProcessMessage } from './agent-process.js';
@@ -53,8 +55,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     if (broker.embedded) stack.push(() => broker.embedded!.close());
     onProgress(`broker: ${redactCredentials(broker.url)}${broker.embedded ? ' (embedded)' : ''}`);
 
-    const central = await startDemoCentral(config, varDir, modelsDir, mediaDir, broker, logger);
+    const listKeys = createListKeys(path.join(varDir, 'demo', 'keys'));
+    const central = await startDemoCentral(config, varDir, modelsDir, mediaDir, broker, listKeys.signingKeyFile, logger);
     stack.push(() => central.stop());
+    // On a shared broker, remove this run's retained lists at the end. They are signed with a key
+    // that only this run's car trusts.
+    if (!broker.embedded) stack.push(() => clearRetainedLists(central));
     const hits: Hit[] = [];
     let ingested = 0;
     central.service.on('hit', (hit) => {
@@ -71,7 +77,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     if (sources.rtsp) stack.push(() => sources.rtsp!.stop());
     onProgress(`cameras: ${sources.rtsp ? 'RTSP on 127.0.0.1' : 'file sources (GStreamer RTSP server not installed)'}`);
 
-    const agentConfig = demoAgentConfig(config, clips, sources.urls, broker, varDir, modelsDir, options.once);
+    const agentConfig = demoAgentConfig(config, clips, sources.urls, broker, varDir, modelsDir, listKeys.publicKeyFile, options.once);
     const car = await startAgentProcess(agentConfig, path.join(varDir, 'demo', 'agent.json'));
     stack.push(() => car.kill());
     onProgress('agent running in its own process; hits appear below as they arrive');
@@ -82,9 +88,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       await (options.stopSignal ?? new Promise<never>(() => {}));
     }
 
-    const { acked } = await car.stop();
-    await waitUntil(() => ingested >= acked, 10_000);
-    return { hits, expected: config.expectedHits, events: { acked, ingested }, framesByCamera: car.framesByCamera() };
+    const { committed, confirmed, carHits } = await car.stop();
+    return { hits, expected: config.expectedHits, events: { committed, confirmed, ingested }, carHits, framesByCamera: car.framesByCamera() };
   } finally {
     for (const close of stack.reverse()) {
       try {
@@ -114,6 +119,7 @@ async function startDemoCentral(
   modelsDir: string,
   mediaDir: string,
   broker: BrokerChoice,
+  signingKeyFile: string,
   logger: Logger,
 ): Promise<RunningCentral> {
   const database = path.join(varDir, 'demo', 'central.sqlite');
@@ -130,6 +136,7 @@ async function startDemoCentral(
       faceThreshold: config.faceThreshold,
       modelsDir,
       http: { port: 0 },
+      lists: { signingKeyFile },
     },
     varDir,
     'demo',
@@ -156,6 +163,7 @@ function demoAgentConfig(
   broker: BrokerChoice,
   varDir: string,
   modelsDir: string,
+  trustedKeyFile: string,
   once: boolean,
 ): AgentConfig {
   const dataDir = path.join(varDir, 'demo', 'agent');
@@ -167,6 +175,7 @@ function demoAgentConfig(
       broker: { url: broker.url, protocolVersion: broker.protocolVersion },
       dataDir,
       modelsDir,
+      lists: { trustedKeyFiles: [trustedKeyFile] },
       cameras: config.cameras.map((camera, index) => {
         const platesOnly = camera.analyses.length === 1 && camera.analyses[0] === 'plates';
         return {
@@ -191,7 +200,7 @@ const AGENT_PROCESS_SCRIPT = fileURLToPath(new URL('./agent-process.ts', import.
 interface AgentProcess {
   waitForOnePass(cameraIds: string[], clipMs: number, timeoutMs: number): Promise<void>;
   /** Stops the agent, which drains its outbox first; resolves with its event counts. */
-  stop(): Promise<{ acked: number; committed: number }>;
+  stop(): Promise<{ committed: number; confirmed: number; carHits: number }>;
   framesByCamera(): Record<string, number>;
   kill(): void;
 }
@@ -239,6 +248,25 @@ async function startAgentProcess(config: AgentConfig, configPath: string): Promi
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/**
+ * Writes a new ed25519 key pair for this run: the central service signs the hotlist and watchlist
+ * with the private key, and the car trusts only the public key.
+ */
+function createListKeys(dir: string): { signingKeyFile: string; publicKeyFile: string } {
+  mkdirSync(dir, { recursive: true });
+  const keys = generateKeyPairSync('ed25519');
+  const signingKeyFile = path.join(dir, 'lists-signing.pem');
+  const publicKeyFile = path.join(dir, 'lists-public.pem');
+  writeFileSync(signingKeyFile, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(publicKeyFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+  return { signingKeyFile, publicKeyFile };
+}
+
+async function clearRetainedLists(central: RunningCentral): Promise<void> {
+  const topics = (['hotlist', 'watchlist'] as const).flatMap((list) => [listSnapshotTopic(list), listDeltaTopic(list)]);
+  await Promise.all(topics.map((topic) => central.client.publishAsync(topic, '', { qos: 1, retain: true })));
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
