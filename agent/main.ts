@@ -39,25 +39,39 @@ async function main(): Promise<void> {
     positionAt: services.positionAt,
     clockOffsetMs: services.clockOffsetMs,
   });
-  await agent.start();
-
-  const health = (): HealthReport => agentHealth(agent, services, metrics);
-  const metricsServer = config.metricsPort > 0 ? await startMetricsServer(config.metricsPort, { metrics, outboxStats: () => agent.outboxStats(), health }, logger) : null;
-  const watchdog = startSystemdWatchdog({ logger, healthy: () => health().status !== 'unhealthy' });
-
+  // The handlers go in before the agent starts (loading the models takes seconds): a SIGTERM during
+  // start-up waits for the start to finish and then stops cleanly.
+  let started = false;
+  let stopRequested: string | null = null;
   let stopping = false;
+  let stopExtras: () => Promise<void> = async () => undefined;
   const shutdown = async (signal: string): Promise<void> => {
+    if (!started) {
+      stopRequested = signal;
+      logger.info({ signal }, 'stop requested during start-up; stopping once started');
+      return;
+    }
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'agent stopping');
-    watchdog?.stop();
-    await metricsServer?.close();
+    await stopExtras();
     services.stop();
     await agent.stop(SHUTDOWN_DRAIN_MS);
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await agent.start();
+  const health = (): HealthReport => agentHealth(agent, services, metrics);
+  const metricsServer = config.metricsPort > 0 ? await startMetricsServer(config.metricsPort, { metrics, outboxStats: () => agent.outboxStats(), health }, logger) : null;
+  const watchdog = startSystemdWatchdog({ logger, healthy: () => health().status !== 'unhealthy' });
+  stopExtras = async () => {
+    watchdog?.stop();
+    await metricsServer?.close();
+  };
+  started = true;
+  if (stopRequested !== null) await shutdown(stopRequested);
 }
 
 function agentHealth(agent: Agent, services: CarServices, metrics: AgentMetrics): HealthReport {

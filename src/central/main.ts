@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { createLogger } from '../common/log.js';
 import { loadCentralConfig } from './config.js';
-import { startCentral } from './start.js';
+import { startCentral, type RunningCentral } from './start.js';
 
 export { startCentral, type CentralDeps, type RunningCentral } from './start.js';
 export { loadCentralConfig, parseCentralConfig, type CentralConfig } from './config.js';
@@ -22,13 +22,21 @@ async function main(argv: string[]): Promise<void> {
 
   const logger = createLogger('central');
   const config = loadCentralConfig(configPath);
-  const running = await startCentral(config, { logger });
 
+  // The handlers go in before the service starts: a SIGTERM during start-up (systemd stopping a
+  // unit that is still starting) waits for the start to finish and then stops cleanly.
+  let running: RunningCentral | null = null;
+  let stopRequested: NodeJS.Signals | null = null;
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn({ signal }, 'second signal during shutdown; exiting now');
       process.exit(1);
+    }
+    if (running === null) {
+      stopRequested = signal;
+      logger.info({ signal }, 'stop requested during start-up; stopping once started');
+      return;
     }
     stopping = true;
     logger.info({ signal }, 'shutting down');
@@ -50,6 +58,9 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+
+  running = await startCentral(config, { logger });
+  if (stopRequested !== null) shutdown(stopRequested);
 }
 
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
