@@ -121,6 +121,12 @@ test('browser – live hit confirmed and audited', async () => {
   const imageWidth = await row.locator('.evidence img').first().evaluate((image: HTMLImageElement) => image.naturalWidth);
   assert.equal(imageWidth, 48, 'the evidence JPEG decodes in the browser');
 
+  // The same plate from the same car within the cooldown folds into the hit, and the page shows the count live.
+  await car.publishAsync(eventTopic(carId), JSON.stringify(plateEvent(carId, 2, HOT_PLATE)), { qos: 1 });
+  await page.waitForSelector(`li.hit[data-car-id="${carId}"][data-seq="1"][data-repeats="1"]`);
+  assert.match((await row.locator('.facts').textContent()) ?? '', /再次出现1 次，最近一次/);
+  assert.equal(await page.locator(`li.hit[data-car-id="${carId}"]`).count(), 1, 'a repeat adds no second hit');
+
   await row.locator('input[name=reason]').fill('目视核对车牌一致');
   await row.locator('button.confirm').click();
   await page.waitForSelector(`li.hit[data-car-id="${carId}"][data-status="confirmed"]`);

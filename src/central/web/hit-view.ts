@@ -26,6 +26,8 @@ export interface HitView {
   /** Frame read on the car until the hit was raised, in ms. */
   frameToHitMs: number;
   repeatCount: number;
+  /** Central time of the latest match folded into this hit; the hit's own time until the first repeat. */
+  lastSeenAtMs: number;
   decision: HitDecision | null;
 }
 
@@ -51,6 +53,7 @@ export function toHitView(hit: Hit | StoredHit): HitView {
     hitAtMs: hit.hitAtMs,
     frameToHitMs: hit.latency.frameToHitMs,
     repeatCount: stored?.repeatCount ?? 0,
+    lastSeenAtMs: stored?.lastSeenAtMs ?? hit.hitAtMs,
     decision: stored?.decision ?? null,
   };
 }

@@ -16,7 +16,14 @@ const PING_INTERVAL_MS = 25_000;
 /** WebSocket close code 4401 (application range 4000-4999): the session ended. */
 const CLOSE_SESSION_ENDED = 4401;
 
-export type LiveMessage = { type: 'hit'; hit: HitView } | { type: 'decision'; hit: HitView };
+/** Repeat count and latest time of the matches folded into a hit, sent live to the page. */
+export interface RepeatView {
+  hitId: string;
+  repeatCount: number;
+  lastSeenAtMs: number;
+}
+
+export type LiveMessage = { type: 'hit'; hit: HitView } | { type: 'decision'; hit: HitView } | { type: 'repeat'; repeat: RepeatView };
 
 interface LiveClient {
   socket: WebSocket;
@@ -66,6 +73,10 @@ export class LiveHub {
 
   broadcastDecision(hit: HitView): void {
     this.broadcast({ type: 'decision', hit });
+  }
+
+  broadcastRepeat(repeat: RepeatView): void {
+    this.broadcast({ type: 'repeat', repeat });
   }
 
   closeSessionSockets(sessionToken: string): void {

@@ -2,7 +2,7 @@
 // user and audit methods, the service's hit decisions and live hits, and the list administration.
 // The web layer depends only on these interfaces, so tests and other services can supply them.
 import type { Hit } from '../hit.js';
-import type { CentralStore, StoredHit } from '../store/store.js';
+import type { CentralStore, HitRepeat, StoredHit } from '../store/store.js';
 
 /** The part of the central store the command centre reads and writes. */
 export type CommandCentreStore = Pick<
@@ -20,11 +20,13 @@ export interface HitDecisions {
   dismissHit(hitId: string, by: string, reason: string): Promise<StoredHit>;
 }
 
-/** Source of new hits and of decisions as the service makes them (CentralService is one). */
+/** Source of new hits, repeats and decisions as the service makes them (CentralService is one). */
 export interface HitSource {
   on(event: 'hit', listener: (hit: Hit) => void): unknown;
+  on(event: 'hitRepeated', listener: (repeat: HitRepeat) => void): unknown;
   on(event: 'hitDecided', listener: (hit: StoredHit) => void): unknown;
   off(event: 'hit', listener: (hit: Hit) => void): unknown;
+  off(event: 'hitRepeated', listener: (repeat: HitRepeat) => void): unknown;
   off(event: 'hitDecided', listener: (hit: StoredHit) => void): unknown;
 }
 

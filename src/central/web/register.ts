@@ -7,7 +7,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from '../../common/log.js';
 import type { Hit } from '../hit.js';
-import type { StoredHit } from '../store/store.js';
+import type { HitRepeat, StoredHit } from '../store/store.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { SessionStore } from '../auth/sessions.js';
 import type { RouteContext } from './context.js';
@@ -88,10 +88,13 @@ export async function registerCommandCentre(app: FastifyInstance, deps: CommandC
 
   const onHit = (hit: Hit): void => live.broadcastHit(toHitView(hit));
   const onHitDecided = (hit: StoredHit): void => live.broadcastDecision(toHitView(hit));
+  const onHitRepeated = (repeat: HitRepeat): void => live.broadcastRepeat({ hitId: repeat.hitId, repeatCount: repeat.repeatCount, lastSeenAtMs: repeat.lastSeenAtMs });
   deps.ports.hits.on('hit', onHit);
+  deps.ports.hits.on('hitRepeated', onHitRepeated);
   deps.ports.hits.on('hitDecided', onHitDecided);
   app.addHook('onClose', async () => {
     deps.ports.hits.off('hit', onHit);
+    deps.ports.hits.off('hitRepeated', onHitRepeated);
     deps.ports.hits.off('hitDecided', onHitDecided);
   });
   return { sessions, live };

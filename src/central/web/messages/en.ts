@@ -32,6 +32,7 @@ export const en = {
   'hit.subject': 'Subject',
   'hit.readPlate': 'Read as',
   'hit.repeats': 'Seen again',
+  'hit.repeatsValue': '{count} times, last at {time}',
   'hit.listReason': 'Listed for',
   'hit.priority': 'Priority',
   'hit.score': 'Score',

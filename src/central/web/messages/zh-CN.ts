@@ -33,6 +33,7 @@ export const zhCN: MessageCatalogue = {
   'hit.subject': '布控对象',
   'hit.readPlate': '识别结果',
   'hit.repeats': '再次出现',
+  'hit.repeatsValue': '{count} 次，最近一次 {time}',
   'hit.listReason': '布控原因',
   'hit.priority': '优先级',
   'hit.score': '得分',

@@ -266,6 +266,15 @@ async function loadRecentHits() {
 }
 
 function receiveLive(message) {
+  if (message.type === 'repeat') {
+    // A later match of the same entry from the same car: update the count on the hit shown.
+    const hit = state.hits.get(message.repeat.hitId);
+    if (hit === undefined) return;
+    hit.repeatCount = message.repeat.repeatCount;
+    hit.lastSeenAtMs = message.repeat.lastSeenAtMs;
+    renderHits();
+    return;
+  }
   if (message.type !== 'hit' && message.type !== 'decision') return;
   upsertHit(message.hit);
   renderHits();
@@ -284,7 +293,8 @@ function renderHits() {
     const hit = state.hits.get(hitId);
     const node = existing.get(hitId);
     const renderedKey = hit.decision === null ? 'open' : hit.decision.decision;
-    if (node !== undefined && node.dataset.status === renderedKey && node.dataset.language === state.language) return node;
+    const unchanged = node !== undefined && node.dataset.status === renderedKey && node.dataset.language === state.language && node.dataset.repeats === String(hit.repeatCount);
+    if (unchanged) return node;
     return renderHit(hit);
   });
   list.replaceChildren(...nodes);
@@ -293,7 +303,7 @@ function renderHits() {
 
 function renderHit(hit) {
   const status = hit.decision === null ? 'open' : hit.decision.decision;
-  const item = element('li', { className: `hit hit-${hit.kind} status-${status}`, attrs: { 'data-hit-id': hit.hitId, 'data-car-id': hit.carId, 'data-seq': String(hit.seq), 'data-status': status, 'data-language': state.language } });
+  const item = element('li', { className: `hit hit-${hit.kind} status-${status}`, attrs: { 'data-hit-id': hit.hitId, 'data-car-id': hit.carId, 'data-seq': String(hit.seq), 'data-status': status, 'data-language': state.language, 'data-repeats': String(hit.repeatCount) } });
   const images = element('div', { className: 'evidence' }, hit.evidence.map((evidence) => {
     const image = element('img', { attrs: { alt: t('hit.evidence') } });
     image.src = `data:image/jpeg;base64,${evidence.jpegBase64}`;
@@ -314,7 +324,7 @@ function renderHitFacts(hit, status) {
     [t('hit.time'), formatTime(hit.hitAtMs)],
   ];
   if (hit.readPlate !== null && hit.readPlate !== hit.plate) facts.unshift([t('hit.readPlate'), hit.readPlate]);
-  if (hit.repeatCount > 0) facts.push([t('hit.repeats'), String(hit.repeatCount)]);
+  if (hit.repeatCount > 0) facts.push([t('hit.repeats'), t('hit.repeatsValue', { count: hit.repeatCount, time: formatTime(hit.lastSeenAtMs) })]);
   if (hit.listReason !== null) facts.unshift([t('hit.listReason'), hit.priority === null ? hit.listReason : `${hit.listReason} · ${t('hit.priority')} ${hit.priority}`]);
   const list = element('dl', {}, facts.flatMap(([name, value]) => [element('dt', { text: name }), element('dd', { text: value })]));
   const heading = element('h3', {}, [
