@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { startMetricsServer } from '../agent/metrics-server.js';
 import { AgentMetrics } from '../agent/metrics.js';
-import { assessHealth, PIPELINE_STALL_MS, type HealthInputs } from '../agent/ops/health.js';
+import { assessHealth, OUTBOX_STALE_MS, PIPELINE_STALL_MS, type HealthInputs } from '../agent/ops/health.js';
 import { Outbox } from '../agent/uplink/outbox.js';
 
 const healthy: HealthInputs = {
@@ -36,6 +36,25 @@ test('health – ok, degraded and unhealthy', () => {
   assert.equal(stalled.status, 'unhealthy', 'frames arrive but none is analysed');
   const noFrames = assessHealth({ ...healthy, lastFrameAtMs: healthy.nowMs - PIPELINE_STALL_MS - 1, lastAnalysedAtMs: 0, cameras: [] });
   assert.notEqual(noFrames.status, 'unhealthy', 'no camera delivering is degraded, not a stalled pipeline');
+});
+
+test('health – receipts overdue and quarantine', () => {
+  const waiting = { ...healthy.outbox!, depth: 5, awaitingReceipt: 5, oldestCreatedAtMs: healthy.nowMs - OUTBOX_STALE_MS };
+  const noReceipts = assessHealth({ ...healthy, outbox: waiting });
+  assert.equal(noReceipts.status, 'degraded');
+  assert.deepEqual(noReceipts.problems, ["uplink connected, but the oldest event has waited 60 s for the central service's receipt; check the central service"]);
+  assert.equal(noReceipts.awaitingReceipt, 5);
+
+  const offline = assessHealth({ ...healthy, uplinkConnected: false, outbox: waiting });
+  assert.deepEqual(offline.problems, ['uplink down; events wait in the outbox'], 'offline, an old backlog is expected and not reported twice');
+
+  const recent = assessHealth({ ...healthy, outbox: { ...waiting, oldestCreatedAtMs: healthy.nowMs - 1000 } });
+  assert.equal(recent.status, 'ok', 'a backlog younger than the limit is normal');
+
+  const quarantined = assessHealth({ ...healthy, outbox: { ...healthy.outbox!, quarantined: 2 } });
+  assert.equal(quarantined.status, 'degraded');
+  assert.deepEqual(quarantined.problems, ["2 events rejected by the central service are kept in the outbox quarantine table; see the agent's error log"]);
+  assert.equal(quarantined.quarantined, 2);
 });
 
 test('metrics server – series and health codes', async () => {

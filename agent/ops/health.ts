@@ -23,6 +23,10 @@ export interface HealthReport {
   outboxDepth: number | null;
   outboxOldestAgeMs: number | null;
   hitsWaiting: number | null;
+  /** Events the broker acknowledged that still wait for the central service's receipt. */
+  awaitingReceipt: number | null;
+  /** Events the central service rejected, kept in the outbox quarantine table. */
+  quarantined: number | null;
   lastSeq: number | null;
   cameras: Array<{ cameraId: string; lastFrameAgeMs: number | null; restarts: number }>;
   clockOffsetMs: number | null;
@@ -34,6 +38,11 @@ export interface HealthReport {
 export const CAMERA_SILENT_MS = 10_000;
 /** Frames arriving but none analysed for this long means the pipeline has stalled. */
 export const PIPELINE_STALL_MS = 60_000;
+/**
+ * With the uplink connected, an event this old still in the outbox means the central service is
+ * not receipting: twice the default receipt timeout, so one resend has had its chance.
+ */
+export const OUTBOX_STALE_MS = 60_000;
 
 export function assessHealth(inputs: HealthInputs): HealthReport {
   const problems: string[] = [];
@@ -53,6 +62,14 @@ export function assessHealth(inputs: HealthInputs): HealthReport {
   if (inputs.clockOffsetMs === null) problems.push('clock offset to the central service not measured yet');
 
   const outbox = inputs.outbox;
+  const oldestAgeMs = outbox?.oldestCreatedAtMs == null ? null : nowMs - outbox.oldestCreatedAtMs;
+  if (inputs.uplinkConnected && oldestAgeMs !== null && oldestAgeMs >= OUTBOX_STALE_MS) {
+    problems.push(`uplink connected, but the oldest event has waited ${Math.round(oldestAgeMs / 1000)} s for the central service's receipt; check the central service`);
+  }
+  if (outbox != null && outbox.quarantined > 0) {
+    problems.push(`${outbox.quarantined} events rejected by the central service are kept in the outbox quarantine table; see the agent's error log`);
+  }
+
   let status: HealthReport['status'] = 'ok';
   if (stalled) status = 'unhealthy';
   else if (problems.length > 0) status = 'degraded';
@@ -61,8 +78,10 @@ export function assessHealth(inputs: HealthInputs): HealthReport {
     problems,
     uplinkConnected: inputs.uplinkConnected,
     outboxDepth: outbox?.depth ?? null,
-    outboxOldestAgeMs: outbox?.oldestCreatedAtMs == null ? null : nowMs - outbox.oldestCreatedAtMs,
+    outboxOldestAgeMs: oldestAgeMs,
     hitsWaiting: outbox?.hits ?? null,
+    awaitingReceipt: outbox?.awaitingReceipt ?? null,
+    quarantined: outbox?.quarantined ?? null,
     lastSeq: outbox?.lastSeq ?? null,
     cameras,
     clockOffsetMs: inputs.clockOffsetMs,
