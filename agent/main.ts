@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await agent.start();
-  const health = (): HealthReport => agentHealth(agent, services, metrics);
+  const health = (): HealthReport => agentHealth(agent, services, metrics, config.broker.receiptTimeoutSec * 1000);
   const metricsServer = config.metricsPort > 0 ? await startMetricsServer(config.metricsPort, { metrics, outboxStats: () => agent.outboxStats(), health }, logger) : null;
   const watchdog = startSystemdWatchdog({ logger, healthy: () => health().status !== 'unhealthy' });
   stopExtras = async () => {
@@ -74,8 +74,9 @@ async function main(): Promise<void> {
   if (stopRequested !== null) await shutdown(stopRequested);
 }
 
-function agentHealth(agent: Agent, services: CarServices, metrics: AgentMetrics): HealthReport {
+function agentHealth(agent: Agent, services: CarServices, metrics: AgentMetrics, receiptTimeoutMs: number): HealthReport {
   return assessHealth({
+    receiptTimeoutMs,
     nowMs: Date.now(),
     uplinkConnected: services.client.connected,
     outbox: agent.outboxStats(),

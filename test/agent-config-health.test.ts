@@ -51,6 +51,9 @@ test('health – receipts overdue and quarantine', () => {
   const recent = assessHealth({ ...healthy, outbox: { ...waiting, oldestCreatedAtMs: healthy.nowMs - 1000 } });
   assert.equal(recent.status, 'ok', 'a backlog younger than the limit is normal');
 
+  const longTimeout = assessHealth({ ...healthy, outbox: waiting, receiptTimeoutMs: 300_000 });
+  assert.equal(longTimeout.status, 'ok', 'with a 300 s receipt timeout, a 60 s old event is not overdue');
+
   const quarantined = assessHealth({ ...healthy, outbox: { ...healthy.outbox!, quarantined: 2 } });
   assert.equal(quarantined.status, 'degraded');
   assert.deepEqual(quarantined.problems, ["2 events rejected by the central service are kept in the outbox quarantine table; see the agent's error log"]);

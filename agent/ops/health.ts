@@ -14,6 +14,8 @@ export interface HealthInputs {
   /** true or false with a GPS receiver configured, null without one. */
   gpsFix: boolean | null;
   listVersions: Record<string, number> | null;
+  /** The agent's receipt timeout (broker.receiptTimeoutSec) in ms; absent means the 30 s default. */
+  receiptTimeoutMs?: number;
 }
 
 export interface HealthReport {
@@ -40,9 +42,10 @@ export const CAMERA_SILENT_MS = 10_000;
 export const PIPELINE_STALL_MS = 60_000;
 /**
  * With the uplink connected, an event this old still in the outbox means the central service is
- * not receipting: twice the default receipt timeout, so one resend has had its chance.
+ * not receipting. It is twice the receipt timeout (30 s by default), so one resend has had its chance.
  */
 export const OUTBOX_STALE_MS = 60_000;
+const DEFAULT_RECEIPT_TIMEOUT_MS = 30_000;
 
 export function assessHealth(inputs: HealthInputs): HealthReport {
   const problems: string[] = [];
@@ -63,7 +66,8 @@ export function assessHealth(inputs: HealthInputs): HealthReport {
 
   const outbox = inputs.outbox;
   const oldestAgeMs = outbox?.oldestCreatedAtMs == null ? null : nowMs - outbox.oldestCreatedAtMs;
-  if (inputs.uplinkConnected && oldestAgeMs !== null && oldestAgeMs >= OUTBOX_STALE_MS) {
+  const staleMs = Math.max(OUTBOX_STALE_MS, 2 * (inputs.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS));
+  if (inputs.uplinkConnected && oldestAgeMs !== null && oldestAgeMs >= staleMs) {
     problems.push(`uplink connected, but the oldest event has waited ${Math.round(oldestAgeMs / 1000)} s for the central service's receipt; check the central service`);
   }
   if (outbox != null && outbox.quarantined > 0) {
