@@ -1,5 +1,6 @@
 // Central store on real SQLite files and on the real PostgreSQL server: migrations, once-only events,
-// hits with repeats and decisions, search, fleet status, lists, users, audit log and retention.
+// hits with repeats and decisions, search, fleet status, lists, users, login sessions, audit log and
+// retention.
 // Every case runs against both backends through the one CentralStore interface.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -313,6 +314,44 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         assert.equal(await store.getUser('nobody'), null);
         await rejectsWith(store.updateUser('nobody', { disabled: true, updatedAtMs: 1 }), 'STORE_USER_NOT_FOUND');
         assert.equal((await store.listUsers()).length, 1);
+      });
+    });
+
+    test(`store (${backend}) – keeps login sessions`, async () => {
+      await withStore(backend, async (store) => {
+        const session = (tokenSha256: string, username: string, createdAtMs: number, lastSeenAtMs: number) =>
+          ({ tokenSha256, username, role: 'operator' as const, csrfToken: `csrf-${tokenSha256}`, createdAtMs, lastSeenAtMs });
+        await store.saveWebSession(session('a', 'op1', 100, 100));
+        await store.saveWebSession(session('b', 'op1', 200, 900));
+        await store.saveWebSession(session('c', 'op2', 300, 300));
+        await store.saveWebSession({ ...session('c', 'op2', 300, 400), role: 'supervisor' });
+        const everything = { lastSeenBeforeMs: 0, createdBeforeMs: 0 };
+        assert.deepEqual(await store.listLiveWebSessions(everything), [
+          session('a', 'op1', 100, 100),
+          session('b', 'op1', 200, 900),
+          { ...session('c', 'op2', 300, 400), role: 'supervisor' },
+        ], 'oldest first, and saving the same digest again replaces the row');
+
+        // A session last seen exactly at the idle cutoff or created exactly at the age cutoff is live.
+        const live = await store.listLiveWebSessions({ lastSeenBeforeMs: 400, createdBeforeMs: 200 });
+        assert.deepEqual(live.map((row) => row.tokenSha256), ['b', 'c']);
+
+        await store.updateWebSessionsLastSeen([
+          { tokenSha256: 'a', lastSeenAtMs: 1000 },
+          { tokenSha256: 'b', lastSeenAtMs: 500 },
+          { tokenSha256: 'unknown', lastSeenAtMs: 1000 },
+        ]);
+        await store.updateWebSessionsLastSeen([]);
+        const lastSeen = Object.fromEntries((await store.listLiveWebSessions(everything)).map((row) => [row.tokenSha256, row.lastSeenAtMs]));
+        assert.deepEqual(lastSeen, { a: 1000, b: 900, c: 400 }, 'last-seen times only move forward');
+
+        assert.equal(await store.purgeExpiredWebSessions({ lastSeenBeforeMs: 500, createdBeforeMs: 0 }), 1, 'c was idle');
+        assert.equal(await store.deleteWebSession('a'), true);
+        assert.equal(await store.deleteWebSession('a'), false);
+        await store.saveWebSession(session('d', 'op1', 400, 400));
+        assert.equal(await store.deleteUserWebSessions('op1'), 2);
+        assert.equal(await store.deleteUserWebSessions('op1'), 0);
+        assert.deepEqual(await store.listLiveWebSessions(everything), []);
       });
     });
 

@@ -22,6 +22,7 @@ import {
   rowToEventSummary,
   rowToHit,
   rowToUser,
+  rowToWebSession,
   type AuditRow,
   type CarRow,
   type EventSummaryRow,
@@ -31,6 +32,7 @@ import {
   type HotlistRow,
   type SubjectRow,
   type UserRow,
+  type WebSessionRow,
 } from './rows.js';
 import { plateTextOf, purgeInBatches, repeatOf } from './store-common.js';
 import {
@@ -58,9 +60,12 @@ import {
   type StoredHit,
   type StoredHotlistEntry,
   type StoredSubject,
+  type StoredWebSession,
   type SubjectInput,
   type User,
   type UserUpdate,
+  type WebSessionCutoffs,
+  type WebSessionLastSeen,
 } from './store.js';
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
@@ -413,6 +418,47 @@ export class PostgresStore implements CentralStore {
     const row = result.rows[0];
     if (row === undefined) throw new StoreError('STORE_USER_NOT_FOUND', `user ${username} not found`);
     return rowToUser(row);
+  }
+
+  async saveWebSession(session: StoredWebSession): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO web_sessions (token_sha256, username, role, csrf_token, created_at_ms, last_seen_at_ms) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (token_sha256) DO UPDATE SET username = excluded.username, role = excluded.role, csrf_token = excluded.csrf_token,
+                                                created_at_ms = excluded.created_at_ms, last_seen_at_ms = excluded.last_seen_at_ms`,
+      [session.tokenSha256, session.username, session.role, session.csrfToken, session.createdAtMs, session.lastSeenAtMs],
+    );
+  }
+
+  async listLiveWebSessions(cutoffs: WebSessionCutoffs): Promise<StoredWebSession[]> {
+    const result = await this.pool.query<WebSessionRow>(
+      'SELECT * FROM web_sessions WHERE last_seen_at_ms >= $1 AND created_at_ms >= $2 ORDER BY created_at_ms',
+      [cutoffs.lastSeenBeforeMs, cutoffs.createdBeforeMs],
+    );
+    return result.rows.map(rowToWebSession);
+  }
+
+  async updateWebSessionsLastSeen(updates: readonly WebSessionLastSeen[]): Promise<void> {
+    if (updates.length === 0) return;
+    await this.pool.query(
+      `UPDATE web_sessions SET last_seen_at_ms = GREATEST(web_sessions.last_seen_at_ms, u.last_seen_at_ms)
+       FROM (SELECT token_sha256, MAX(last_seen_at_ms) AS last_seen_at_ms
+             FROM unnest($1::text[], $2::double precision[]) AS t (token_sha256, last_seen_at_ms) GROUP BY token_sha256) AS u
+       WHERE web_sessions.token_sha256 = u.token_sha256`,
+      [updates.map((update) => update.tokenSha256), updates.map((update) => update.lastSeenAtMs)],
+    );
+  }
+
+  async deleteWebSession(tokenSha256: string): Promise<boolean> {
+    return ((await this.pool.query('DELETE FROM web_sessions WHERE token_sha256 = $1', [tokenSha256])).rowCount ?? 0) > 0;
+  }
+
+  async deleteUserWebSessions(username: string): Promise<number> {
+    return (await this.pool.query('DELETE FROM web_sessions WHERE username = $1', [username])).rowCount ?? 0;
+  }
+
+  async purgeExpiredWebSessions(cutoffs: WebSessionCutoffs): Promise<number> {
+    const result = await this.pool.query('DELETE FROM web_sessions WHERE last_seen_at_ms < $1 OR created_at_ms < $2', [cutoffs.lastSeenBeforeMs, cutoffs.createdBeforeMs]);
+    return result.rowCount ?? 0;
   }
 
   async appendAudit(entry: AuditEntryInput): Promise<AuditEntry> {

@@ -1,5 +1,5 @@
 // Row shapes and conversions shared by the SQLite and PostgreSQL stores: hits, events, cars, users,
-// audit entries, embeddings as float32 bytes, and the WHERE clauses of the searches.
+// login sessions, audit entries, embeddings as float32 bytes, and the WHERE clauses of the searches.
 import type { Evidence, PatrolEvent, Position } from '../../protocol/event.js';
 import type { CameraStatus } from '../../protocol/status.js';
 import type { Hit, HitKind, HitMatched, MatchKind } from '../hit.js';
@@ -15,6 +15,7 @@ import {
   type StoredHit,
   type StoredHotlistEntry,
   type StoredSubject,
+  type StoredWebSession,
   type User,
   type UserRole,
 } from './store.js';
@@ -189,6 +190,26 @@ export function rowToUser(row: UserRow): User {
     disabled: Boolean(row.disabled),
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
+  };
+}
+
+export interface WebSessionRow {
+  token_sha256: string;
+  username: string;
+  role: UserRole;
+  csrf_token: string;
+  created_at_ms: number;
+  last_seen_at_ms: number;
+}
+
+export function rowToWebSession(row: WebSessionRow): StoredWebSession {
+  return {
+    tokenSha256: row.token_sha256,
+    username: row.username,
+    role: row.role,
+    csrfToken: row.csrf_token,
+    createdAtMs: row.created_at_ms,
+    lastSeenAtMs: row.last_seen_at_ms,
   };
 }
 

@@ -23,6 +23,7 @@ import {
   rowToEventSummary,
   rowToHit,
   rowToUser,
+  rowToWebSession,
   type AuditRow,
   type CarRow,
   type EventSummaryRow,
@@ -32,6 +33,7 @@ import {
   type HotlistRow,
   type SubjectRow,
   type UserRow,
+  type WebSessionRow,
 } from './rows.js';
 import { plateTextOf, purgeInBatches, repeatOf } from './store-common.js';
 import {
@@ -59,9 +61,12 @@ import {
   type StoredHit,
   type StoredHotlistEntry,
   type StoredSubject,
+  type StoredWebSession,
   type SubjectInput,
   type User,
   type UserUpdate,
+  type WebSessionCutoffs,
+  type WebSessionLastSeen,
 } from './store.js';
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
@@ -302,6 +307,32 @@ export class SqliteStore implements CentralStore {
     return rowToUser(row);
   }
 
+  async saveWebSession(session: StoredWebSession): Promise<void> {
+    this.statements.upsertWebSession.run(session.tokenSha256, session.username, session.role, session.csrfToken, session.createdAtMs, session.lastSeenAtMs);
+  }
+
+  async listLiveWebSessions(cutoffs: WebSessionCutoffs): Promise<StoredWebSession[]> {
+    return (this.statements.listLiveWebSessions.all(cutoffs.lastSeenBeforeMs, cutoffs.createdBeforeMs) as WebSessionRow[]).map(rowToWebSession);
+  }
+
+  async updateWebSessionsLastSeen(updates: readonly WebSessionLastSeen[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const update of updates) this.statements.updateWebSessionLastSeen.run(update.lastSeenAtMs, update.tokenSha256);
+    })();
+  }
+
+  async deleteWebSession(tokenSha256: string): Promise<boolean> {
+    return this.statements.deleteWebSession.run(tokenSha256).changes > 0;
+  }
+
+  async deleteUserWebSessions(username: string): Promise<number> {
+    return this.statements.deleteUserWebSessions.run(username).changes;
+  }
+
+  async purgeExpiredWebSessions(cutoffs: WebSessionCutoffs): Promise<number> {
+    return this.statements.purgeExpiredWebSessions.run(cutoffs.lastSeenBeforeMs, cutoffs.createdBeforeMs).changes;
+  }
+
   async appendAudit(entry: AuditEntryInput): Promise<AuditEntry> {
     const details = entry.details === undefined || entry.details === null ? null : JSON.stringify(entry.details);
     const row = this.statements.insertAudit.get(entry.atMs, entry.actor, entry.action, entry.target, entry.reason, details) as AuditRow;
@@ -410,6 +441,15 @@ function prepareStatements(db: Database.Database) {
     updateUser: db.prepare(`
       UPDATE users SET role = COALESCE(?, role), password_hash = COALESCE(?, password_hash), disabled = COALESCE(?, disabled), updated_at_ms = ?
       WHERE username = ? RETURNING *`),
+    upsertWebSession: db.prepare(`
+      INSERT INTO web_sessions (token_sha256, username, role, csrf_token, created_at_ms, last_seen_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (token_sha256) DO UPDATE SET username = excluded.username, role = excluded.role, csrf_token = excluded.csrf_token,
+                                               created_at_ms = excluded.created_at_ms, last_seen_at_ms = excluded.last_seen_at_ms`),
+    listLiveWebSessions: db.prepare('SELECT * FROM web_sessions WHERE last_seen_at_ms >= ? AND created_at_ms >= ? ORDER BY created_at_ms'),
+    updateWebSessionLastSeen: db.prepare('UPDATE web_sessions SET last_seen_at_ms = MAX(last_seen_at_ms, ?) WHERE token_sha256 = ?'),
+    deleteWebSession: db.prepare('DELETE FROM web_sessions WHERE token_sha256 = ?'),
+    deleteUserWebSessions: db.prepare('DELETE FROM web_sessions WHERE username = ?'),
+    purgeExpiredWebSessions: db.prepare('DELETE FROM web_sessions WHERE last_seen_at_ms < ? OR created_at_ms < ?'),
     insertAudit: db.prepare('INSERT INTO audit_log (at_ms, actor, action, target, reason, details_json) VALUES (?, ?, ?, ?, ?, ?) RETURNING *'),
   };
 }

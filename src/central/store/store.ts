@@ -217,6 +217,31 @@ export type NewUser = Omit<User, 'updatedAtMs'>;
 
 export type UserUpdate = Partial<Pick<User, 'role' | 'passwordHash' | 'disabled'>> & { updatedAtMs: number };
 
+/** A command-centre login session as stored, so it survives a restart of the central service. */
+export interface StoredWebSession {
+  /** SHA-256 of the cookie token in base64url. The token itself is never stored. */
+  tokenSha256: string;
+  username: string;
+  role: UserRole;
+  csrfToken: string;
+  createdAtMs: number;
+  lastSeenAtMs: number;
+}
+
+/**
+ * Expiry cutoffs of login sessions (central clock, ms since the epoch). A session last seen before
+ * lastSeenBeforeMs is idle-expired, and one created before createdBeforeMs has reached its maximum age.
+ */
+export interface WebSessionCutoffs {
+  lastSeenBeforeMs: number;
+  createdBeforeMs: number;
+}
+
+export interface WebSessionLastSeen {
+  tokenSha256: string;
+  lastSeenAtMs: number;
+}
+
 export interface AuditEntryInput {
   atMs: number;
   /** Username, or `system` for the service itself. */
@@ -347,6 +372,19 @@ export interface CentralStore {
   listUsers(): Promise<User[]>;
   /** Rejects with STORE_USER_NOT_FOUND. */
   updateUser(username: string, update: UserUpdate): Promise<User>;
+
+  /** Adds a login session, or replaces the one with the same token digest. */
+  saveWebSession(session: StoredWebSession): Promise<void>;
+  /** Sessions that have expired by neither cutoff, oldest first. */
+  listLiveWebSessions(cutoffs: WebSessionCutoffs): Promise<StoredWebSession[]>;
+  /** Moves the last-seen times of several sessions forward in one transaction. A time is never moved back, and unknown digests are skipped. */
+  updateWebSessionsLastSeen(updates: readonly WebSessionLastSeen[]): Promise<void>;
+  /** Returns whether a session was deleted. */
+  deleteWebSession(tokenSha256: string): Promise<boolean>;
+  /** Deletes every session of a user and returns how many were deleted. */
+  deleteUserWebSessions(username: string): Promise<number>;
+  /** Deletes the sessions that have expired by either cutoff and returns how many were deleted. */
+  purgeExpiredWebSessions(cutoffs: WebSessionCutoffs): Promise<number>;
 
   appendAudit(entry: AuditEntryInput): Promise<AuditEntry>;
   /** Newest entries first. */

@@ -139,4 +139,20 @@ const V1_INITIAL = `
     FOR EACH ROW EXECUTE FUNCTION audit_log_reject_update();
 `;
 
-export const POSTGRES_MIGRATIONS: readonly string[] = [V1_INITIAL];
+/**
+ * Command-centre login sessions, so they survive a restart. A row is keyed by the SHA-256 of the
+ * cookie token (base64url), never the token itself, so reading the table does not yield a usable cookie.
+ */
+const V2_WEB_SESSIONS = `
+  CREATE TABLE web_sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('operator', 'supervisor', 'administrator')),
+    csrf_token TEXT NOT NULL,
+    created_at_ms DOUBLE PRECISION NOT NULL,
+    last_seen_at_ms DOUBLE PRECISION NOT NULL
+  );
+  CREATE INDEX web_sessions_by_username ON web_sessions (username);
+`;
+
+export const POSTGRES_MIGRATIONS: readonly string[] = [V1_INITIAL, V2_WEB_SESSIONS];

@@ -188,4 +188,20 @@ const V2_FLEET_LISTS_USERS_AUDIT = `
     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 `;
 
-export const SQLITE_MIGRATIONS: readonly string[] = [V1_EVENTS_AND_HITS, V2_FLEET_LISTS_USERS_AUDIT];
+/**
+ * Command-centre login sessions, so they survive a restart. A row is keyed by the SHA-256 of the
+ * cookie token (base64url), never the token itself, so reading the table does not yield a usable cookie.
+ */
+const V3_WEB_SESSIONS = `
+  CREATE TABLE web_sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('operator', 'supervisor', 'administrator')),
+    csrf_token TEXT NOT NULL,
+    created_at_ms REAL NOT NULL,
+    last_seen_at_ms REAL NOT NULL
+  );
+  CREATE INDEX web_sessions_by_username ON web_sessions (username);
+`;
+
+export const SQLITE_MIGRATIONS: readonly string[] = [V1_EVENTS_AND_HITS, V2_FLEET_LISTS_USERS_AUDIT, V3_WEB_SESSIONS];
