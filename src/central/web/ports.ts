@@ -1,14 +1,17 @@
 // Interfaces the command centre uses to reach the rest of the central service: the store's search,
-// user and audit methods, the service's hit decisions and live hits, and the list administration.
+// user, audit and login-session methods, the service's hit decisions and live hits, and the list
+// administration.
 // The web layer depends only on these interfaces, so tests and other services can supply them.
+import type { SessionPersistenceStore } from '../auth/sessions.js';
 import type { Hit } from '../hit.js';
 import type { CentralStore, HitRepeat, StoredHit } from '../store/store.js';
 
-/** The part of the central store the command centre reads and writes. */
+/** The part of the central store the command centre reads and writes, login sessions included. */
 export type CommandCentreStore = Pick<
   CentralStore,
   'getHit' | 'searchHits' | 'searchEvents' | 'listFleetStatus' | 'createUser' | 'getUser' | 'listUsers' | 'updateUser' | 'appendAudit' | 'listAudit'
->;
+> &
+  SessionPersistenceStore;
 
 /**
  * Operator decisions on hits. The service records the decision and its audit entry together, and

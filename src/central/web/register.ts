@@ -44,6 +44,10 @@ export interface CommandCentreDeps {
   clock?: () => number;
   /** Sets the Secure attribute on the session cookie; true unless the page is served over plain HTTP. */
   secureCookies?: boolean;
+  /**
+   * Sessions owned by the caller, who loads and closes them. By default the command centre keeps its
+   * sessions in ports.store, loads them before it registers its routes and flushes them when the app closes.
+   */
   sessions?: SessionStore;
   /** A car heard from within this window counts as online; default 60 s. */
   carOnlineWindowMs?: number;
@@ -57,7 +61,7 @@ export interface CommandCentre {
 /** Registers the command centre on `app`; call before app.listen(). */
 export async function registerCommandCentre(app: FastifyInstance, deps: CommandCentreDeps): Promise<CommandCentre> {
   const clock = deps.clock ?? Date.now;
-  const sessions = deps.sessions ?? new SessionStore({ clock });
+  const sessions = deps.sessions ?? (await loadStoredSessions(app, deps, clock));
   const live = new LiveHub(sessions, deps.logger);
   const context: RouteContext = {
     ports: deps.ports,
@@ -98,6 +102,20 @@ export async function registerCommandCentre(app: FastifyInstance, deps: CommandC
     deps.ports.hits.off('hitDecided', onHitDecided);
   });
   return { sessions, live };
+}
+
+/** Creates the sessions backed by the store, loads the live ones and flushes them when the app closes. */
+async function loadStoredSessions(app: FastifyInstance, deps: CommandCentreDeps, clock: () => number): Promise<SessionStore> {
+  const sessions = new SessionStore({ clock, persistence: { store: deps.ports.store, logger: deps.logger } });
+  try {
+    const loaded = await sessions.load();
+    deps.logger.info({ sessions: loaded }, 'command-centre sessions loaded from the store');
+  } catch (error) {
+    await sessions.close();
+    throw error;
+  }
+  app.addHook('onClose', async () => sessions.close());
+  return sessions;
 }
 
 function registerPageRoutes(scope: FastifyInstance): void {
