@@ -37,10 +37,20 @@ function centralConfig(backend: StoreBackend, dir: string, schema: string): Cent
   );
 }
 
-async function start(config: CentralConfig): Promise<{ central: RunningCentral; webUrl: string }> {
-  const central = await startCentral(config, { logger: pino({ level: 'silent' }), registry: new Registry() });
-  assert.ok(central.webUrl, 'the command centre is enabled');
-  return { central, webUrl: central.webUrl };
+/** Runs the central service on one config. restart() stops the current run, if any, and starts a new one. */
+function restartableCentral(config: CentralConfig) {
+  let running: RunningCentral | null = null;
+  const stop = async (): Promise<void> => {
+    await running?.stop();
+    running = null;
+  };
+  const restart = async (): Promise<{ central: RunningCentral; webUrl: string }> => {
+    await stop();
+    running = await startCentral(config, { logger: pino({ level: 'silent' }), registry: new Registry() });
+    assert.ok(running.webUrl, 'the command centre is enabled');
+    return { central: running, webUrl: running.webUrl };
+  };
+  return { restart, stop };
 }
 
 async function login(webUrl: string, username: string, password: string): Promise<Login> {
@@ -59,18 +69,13 @@ for (const backend of ['sqlite', 'postgres'] as const) {
   test(`restart (${backend}) – cookie still logged in`, async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'web-restart-'));
     const schema = randomSchemaName('restart');
-    const config = centralConfig(backend, dir, schema);
-    let running: RunningCentral | null = null;
+    const central = restartableCentral(centralConfig(backend, dir, schema));
     try {
-      const first = await start(config);
-      running = first.central;
+      const first = await central.restart();
       const names = await createUsers(first.central.store);
       const session = await login(first.webUrl, names.supervisor, PASSWORDS.supervisor);
-      await first.central.stop();
-      running = null;
 
-      const second = await start(config);
-      running = second.central;
+      const second = await central.restart();
       const current = await fetch(`${second.webUrl}/api/session`, { headers: { cookie: session.cookie } });
       assert.equal(current.status, 200, 'the cookie from before the restart is accepted');
       const body = (await current.json()) as { username: string; role: string; csrfToken: string };
@@ -87,15 +92,12 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         body: '{}',
       });
       assert.equal(logout.status, 200, 'a state-changing request passes the CSRF check with the old token');
-      await second.central.stop();
-      running = null;
 
-      const third = await start(config);
-      running = third.central;
+      const third = await central.restart();
       const afterLogout = await fetch(`${third.webUrl}/api/session`, { headers: { cookie: session.cookie } });
       assert.equal(afterLogout.status, 401, 'the logout is still in force after the next restart');
     } finally {
-      await running?.stop();
+      await central.stop();
       rmSync(dir, { recursive: true, force: true });
       if (backend === 'postgres') await dropSchema(schema);
     }
