@@ -32,7 +32,8 @@ async function main(): Promise<number> {
     pino.destination(2),
   );
   const config = loadDemoConfig(options.config);
-  console.log(`演示 Demo: car ${config.carId}, ${config.cameras.length} cameras, ${config.hotlist.length} hotlist plates, ${config.watchlist.length} watchlist subjects`);
+  const formatCount = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+  console.log(`演示 Demo: car ${config.carId}, ${formatCount(config.cameras.length, 'camera')}, ${formatCount(config.hotlist.length, 'hotlist plate')}, ${formatCount(config.watchlist.length, 'watchlist subject')}`);
 
   let stop: () => void = () => {};
   const stopSignal = new Promise<void>((resolve) => (stop = resolve));
