@@ -55,6 +55,21 @@ test('outbox – quarantine matches payload digest', () => {
   outbox.close();
 });
 
+test('outbox – new file starts at firstSeq', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'receipts-seq-'));
+  const file = path.join(dir, 'outbox.sqlite');
+  try {
+    const first = new Outbox(file, { firstSeq: 1_700_000_000_000 });
+    assert.equal(first.append((s) => ({ topic: 't', payload: Buffer.from(String(s)) })), 1_700_000_000_000);
+    first.close();
+    const reopened = new Outbox(file, { firstSeq: 1_800_000_000_000 });
+    assert.equal(reopened.append((s) => ({ topic: 't', payload: Buffer.from(String(s)) })), 1_700_000_000_001, 'an existing file keeps its numbering');
+    reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('receipts – parse rejects bad receipts', () => {
   const good = { v: 1, carId: 'car-1', stored: [1, 2], rejected: [{ seq: 3, code: 'EVENT_INVALID', digest: '0123456789abcdef' }] };
   assert.equal(parseReceipt(Buffer.from(JSON.stringify(good)), 'car-1').ok, true);
@@ -228,6 +243,34 @@ test('receipts – rejected event quarantined', { timeout: 30_000 }, async (t) =
     assert.equal(car.resent, 0, 'the rejected event is not sent again');
   } finally {
     await car.stop();
+    await central.client.endAsync();
+    await central.service.stop();
+  }
+});
+
+test('receipts – reused sequence number quarantined', { timeout: 30_000 }, async (t) => {
+  const { dir, broker, store, carId } = await rig(t);
+  const ingested: IngestedEvent[] = [];
+  const central = await startCentral(broker, store, `central-${carId}`, ingested);
+  const before = await startCar(broker, carId, path.join(dir, 'before'));
+  let after: Car | null = null;
+  try {
+    appendPlates(before, carId, 2);
+    await waitFor(() => before.outbox.stats().depth === 0, 10_000, 'the first two receipts');
+    await before.stop();
+
+    // The outbox is lost: a new file numbers from 1 again, and its events differ from the stored ones.
+    after = await startCar(broker, carId, path.join(dir, 'after'));
+    const car = after;
+    car.outbox.append((seq) => ({ topic: eventTopic(carId), payload: Buffer.from(JSON.stringify({ ...plateEventFor(carId, seq, cleanPlate(seq + 100)), committedAtMs: Date.now() + 5000 })) }));
+    car.publisher.pump();
+    await waitFor(() => car.outbox.stats().depth === 0, 10_000, 'the conflict to be receipted');
+    assert.deepEqual(car.quarantined, ['EVENT_SEQ_CONFLICT'], 'the car keeps the event in quarantine');
+    assert.deepEqual(storedSeqs(ingested), [1, 2], 'the stored event 1 is left as it was');
+    const stored = await store.getEvent(carId, 1);
+    assert.equal(stored?.kind === 'plate' ? stored.plate.text : null, cleanPlate(1));
+  } finally {
+    await after?.stop();
     await central.client.endAsync();
     await central.service.stop();
   }

@@ -10,10 +10,18 @@ import { Outbox, type Eviction } from './outbox.js';
 const LOGGED_SEQS = 50;
 
 export function openOutbox(config: AgentConfig, logger: Logger, metrics: AgentMetrics): Outbox {
-  return new Outbox(path.join(config.dataDir, 'outbox.sqlite'), {
+  const file = path.join(config.dataDir, 'outbox.sqlite');
+  const outbox = new Outbox(file, {
     budget: diskBudgetOf(config),
     onEviction: (eviction) => recordEviction(eviction, logger, metrics),
+    // NOTE: a car clock set far back when the file is created (an RTC that lost power) could restart
+    // the numbers below ones already stored. The central service then detects the conflict by
+    // content and the car quarantines those events instead of losing them.
+    firstSeq: Date.now(),
   });
+  const stats = outbox.stats();
+  logger.info({ file, depth: stats.depth, lastSeq: stats.lastSeq }, 'outbox opened');
+  return outbox;
 }
 
 export function recordEviction(eviction: Eviction, logger: Logger, metrics: AgentMetrics): void {

@@ -50,6 +50,12 @@ export interface OutboxOptions {
   budget?: DiskBudget;
   /** Called after each eviction pass, so the caller can log and count it. */
   onEviction?: (eviction: Eviction) => void;
+  /**
+   * Sequence number of the first event in a new outbox file (default 1); ignored for an existing
+   * file. The agent starts at its clock in ms, so a car whose outbox was lost or wiped never reuses
+   * sequence numbers the central service has already stored (which it would drop as duplicates).
+   */
+  firstSeq?: number;
 }
 
 type Build = (seq: number, committedAtMs: number) => { topic: string; payload: Buffer };
@@ -115,7 +121,8 @@ export class Outbox {
     this.db.pragma('journal_mode = WAL');
     // FULL makes each commit durable across a power cut, which a car's 12 V supply does not rule out.
     this.db.pragma('synchronous = FULL');
-    this.migrate();
+    const created = this.migrate();
+    if (created && resolved.firstSeq !== undefined) this.startSequenceAt(resolved.firstSeq);
 
     this.nextSeqStmt = this.db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'last_seq' RETURNING value");
     this.insertStmt = this.db.prepare('INSERT INTO outbox (seq, topic, payload, created_ms, priority, evidence_bytes) VALUES (?, ?, ?, ?, ?, ?)');
@@ -271,7 +278,8 @@ export class Outbox {
     this.evidenceBytes = totals.evidence;
   }
 
-  private migrate(): void {
+  /** Brings the schema up to date; returns true when the file was new. */
+  private migrate(): boolean {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     for (let step = version; step < MIGRATIONS.length; step++) {
       this.db.transaction(() => {
@@ -279,6 +287,13 @@ export class Outbox {
         this.db.pragma(`user_version = ${step + 1}`);
       })();
     }
+    return version === 0;
+  }
+
+  private startSequenceAt(firstSeq: number): void {
+    if (!Number.isSafeInteger(firstSeq) || firstSeq < 1) throw new RangeError(`firstSeq should be a positive safe integer, instead got ${firstSeq}`);
+    this.db.prepare("UPDATE meta SET value = ? WHERE key = 'last_seq'").run(firstSeq - 1);
+    this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('first_seq', ?)").run(firstSeq);
   }
 }
 

@@ -183,7 +183,7 @@ async function withRig(options: RigOptions, fault: string, steps: (rig: FaultRig
 async function tally(rig: FaultRig, fault: string, steps: FaultSteps, stopExitCode: number | null, evictions: { events: number; evidence: number }, agents: AgentRun[]): Promise<Omit<FaultResult, 'faultyCameraRestarts' | 'backlogAtKill' | 'detectionMs'>> {
   const outbox = readOutbox(rig.dataDir);
   const evictedSeqs = new Set(agents.flatMap((agent) => evictedEventSeqs(agent)));
-  const expected = Array.from({ length: outbox.lastSeq }, (_, i) => i + 1).filter((seq) => !evictedSeqs.has(seq) && !outbox.waiting.has(seq));
+  const expected = Array.from({ length: outbox.produced }, (_, i) => outbox.firstSeq + i).filter((seq) => !evictedSeqs.has(seq) && !outbox.waiting.has(seq));
   // Deliveries are asynchronous; give the last ones a moment to arrive.
   await waitFor(async () => expected.every((seq) => rig.recorder.events.has(seq)), 15_000, 'the central side to receive every event').catch(() => undefined);
 
@@ -193,7 +193,7 @@ async function tally(rig: FaultRig, fault: string, steps: FaultSteps, stopExitCo
   const logText = agents.flatMap((agent) => agent.logLines).join('\n');
   return {
     fault,
-    produced: outbox.lastSeq,
+    produced: outbox.produced,
     received: rig.recorder.events.size,
     lost: expected.filter((seq) => !rig.recorder.events.has(seq)).length,
     duplicatesDelivered: rig.recorder.deliveries - rig.recorder.events.size,
@@ -218,14 +218,16 @@ async function tally(rig: FaultRig, fault: string, steps: FaultSteps, stopExitCo
   };
 }
 
-/** Last sequence number, waiting rows and integrity of the agent's outbox, read after it stopped. */
-function readOutbox(dataDir: string): { lastSeq: number; waiting: Set<number>; intact: boolean } {
+/** Sequence range, waiting rows and integrity of the agent's outbox, read after it stopped. */
+function readOutbox(dataDir: string): { firstSeq: number; produced: number; waiting: Set<number>; intact: boolean } {
   const db = new Database(path.join(dataDir, 'outbox.sqlite'), { readonly: true });
   try {
     const lastSeq = (db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").get() as { value: number }).value;
+    // The agent starts a new outbox at its clock in ms; older files started at 1.
+    const firstSeq = (db.prepare("SELECT value FROM meta WHERE key = 'first_seq'").get() as { value: number } | undefined)?.value ?? 1;
     const waiting = new Set((db.prepare('SELECT seq FROM outbox').all() as Array<{ seq: number }>).map((row) => row.seq));
     const intact = db.pragma('integrity_check', { simple: true }) === 'ok';
-    return { lastSeq, waiting, intact };
+    return { firstSeq, produced: lastSeq - firstSeq + 1, waiting, intact };
   } finally {
     db.close();
   }

@@ -12,6 +12,7 @@ export class CentralMetrics {
   readonly hitRepeats: Counter<'kind'>;
   readonly hitPublishFailures: Counter;
   readonly receiptEntriesSent: Counter;
+  readonly seqConflicts: Counter;
   readonly receiptFailures: Counter;
   readonly ingestDurationSeconds: Histogram;
   readonly frameToHitSeconds: Histogram<'kind'>;
@@ -32,6 +33,7 @@ export class CentralMetrics {
     this.hitRepeats = new Counter({ name: 'patrol_central_hit_repeats_total', help: 'Matches folded into an earlier hit within the cooldown', labelNames: ['kind'], registers });
     this.hitPublishFailures = new Counter({ name: 'patrol_central_hit_publish_failures_total', help: 'Hits that could not be published to MQTT', registers });
     this.receiptEntriesSent = new Counter({ name: 'patrol_central_receipt_entries_sent_total', help: 'Event sequence numbers receipted to cars, stored or rejected', registers });
+    this.seqConflicts = new Counter({ name: 'patrol_central_seq_conflicts_total', help: 'Events that reused a stored (car, seq) with different content, rejected back to the car', registers });
     this.receiptFailures = new Counter({ name: 'patrol_central_receipt_failures_total', help: 'Receipt messages the client could not send', registers });
     this.ingestDurationSeconds = new Histogram({
       name: 'patrol_central_ingest_duration_seconds',

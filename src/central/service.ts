@@ -211,9 +211,32 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
       return;
     }
     this.metrics.ingestDurationSeconds.observe((this.clock() - receivedAtMs) / 1000);
+    if (outcome.duplicate && (await this.conflictsWithStored(event))) {
+      // The car reused a sequence number for a different event (its outbox was lost and restarted
+      // its numbers). Receipting it as stored would make the car delete an event nobody stored.
+      this.metrics.seqConflicts.inc();
+      this.deps.logger.error({ carId: event.carId, seq: event.seq }, 'event reuses a stored sequence number with different content; the car keeps it in quarantine');
+      this.receipts.rejected(event.carId, { seq: event.seq, code: 'EVENT_SEQ_CONFLICT', digest: payloadDigest(payload) });
+      return;
+    }
     this.receipts.stored(event.carId, event.seq);
 
     this.report(event, outcome);
+  }
+
+  /** True when the stored event with this car and sequence number is a different event, not a resend. */
+  private async conflictsWithStored(event: PatrolEvent): Promise<boolean> {
+    let stored: PatrolEvent | null;
+    try {
+      stored = await this.deps.store.getEvent(event.carId, event.seq);
+    } catch (error) {
+      // Without the stored copy a resend cannot be told from a conflict; treat it as the resend it
+      // almost always is.
+      this.deps.logger.warn({ err: error, carId: event.carId, seq: event.seq }, 'duplicate check failed; treated as a resend');
+      return false;
+    }
+    // A resend carries the same commit time, kind and camera; a reused number almost never does.
+    return stored !== null && (stored.committedAtMs !== event.committedAtMs || stored.kind !== event.kind || stored.cameraId !== event.cameraId);
   }
 
   private validate(topic: string, payload: Uint8Array, retained: boolean): PatrolEvent | null {
