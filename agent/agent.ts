@@ -96,6 +96,7 @@ export class Agent {
       onConfirmed: () => this.metrics.eventsConfirmed.inc(),
       onResent: (count) => this.metrics.eventsResent.inc(count),
       onQuarantined: (_seq, code) => this.metrics.eventsQuarantined.inc({ code }),
+      onUnmatchedRejection: () => this.metrics.receiptsUnmatched.inc(),
     });
     this.publisher = publisher;
     if (receipts) {

@@ -24,6 +24,7 @@ export class AgentMetrics {
   readonly eventsConfirmed = new Counter({ name: 'agent_events_confirmed_total', help: 'Events the central service receipted as stored', registers: [this.registry] });
   readonly eventsResent = new Counter({ name: 'agent_events_resent_total', help: 'Events sent again because their central receipt was overdue', registers: [this.registry] });
   readonly eventsQuarantined = new Counter({ name: 'agent_events_quarantined_total', help: 'Events the central service rejected, set aside in the outbox quarantine', labelNames: ['code'], registers: [this.registry] });
+  readonly receiptsUnmatched = new Counter({ name: 'agent_receipts_unmatched_total', help: 'Rejection receipt entries naming no event in the outbox (wrong sequence number or digest), ignored', registers: [this.registry] });
   readonly receiptsInvalid = new Counter({ name: 'agent_receipts_invalid_total', help: 'Receipt messages that failed validation and were ignored', registers: [this.registry] });
   readonly outboxAwaitingReceipt = new Gauge({ name: 'agent_outbox_awaiting_receipt', help: 'Events the broker acknowledged that wait for the central receipt', registers: [this.registry] });
   readonly outboxQuarantined = new Gauge({ name: 'agent_outbox_quarantined', help: 'Events kept in the outbox quarantine table', registers: [this.registry] });

@@ -11,7 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Outbox } from '../agent/uplink/outbox.js';
-import { Publisher } from '../agent/uplink/publisher.js';
+import { MAX_RECEIPT_BACKOFF, Publisher } from '../agent/uplink/publisher.js';
 import { listenForReceipts } from '../agent/uplink/receipts.js';
 import { ListManager } from '../src/central/lists/list-manager.js';
 import { CentralService, type IngestedEvent } from '../src/central/service.js';
@@ -109,7 +109,7 @@ interface Car {
   stop(): Promise<void>;
 }
 
-async function startCar(broker: RunningMosquitto, carId: string, dir: string): Promise<Car> {
+async function startCar(broker: RunningMosquitto, carId: string, dir: string, timeoutMs = RECEIPT_TIMEOUT_MS): Promise<Car> {
   const outbox = new Outbox(path.join(dir, 'outbox.sqlite'));
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clean: true, clientId: `${carId}-agent` });
   const car: Car = {
@@ -121,7 +121,7 @@ async function startCar(broker: RunningMosquitto, carId: string, dir: string): P
       client,
       outbox,
       logger: silent,
-      receipts: { timeoutMs: RECEIPT_TIMEOUT_MS },
+      receipts: { timeoutMs },
       onResent: (count) => (car.resent += count),
       onQuarantined: (_seq, code) => car.quarantined.push(code),
     }),
@@ -273,5 +273,31 @@ test('receipts – reused sequence number quarantined', { timeout: 30_000 }, asy
     await after?.stop();
     await central.client.endAsync();
     await central.service.stop();
+  }
+});
+
+test('receipts – resends back off while no receipt comes', { timeout: 30_000 }, async (t) => {
+  const { dir, broker, store, carId } = await rig(t);
+  const timeoutMs = 300;
+  const car = await startCar(broker, carId, dir, timeoutMs);
+  const ingested: IngestedEvent[] = [];
+  let central: Central | null = null;
+  try {
+    appendPlates(car, carId, 3);
+    // No central service: each round that gets no receipt doubles the timeout, up to 8 times.
+    await waitFor(() => car.publisher.currentReceiptTimeoutMs === timeoutMs * MAX_RECEIPT_BACKOFF, 15_000, 'the timeout to reach its cap');
+    const roundsWithoutBackoff = 6_000 / timeoutMs;
+    assert.ok(car.resent < 3 * roundsWithoutBackoff, `resent ${car.resent} times, fewer than without backoff`);
+
+    central = await startCentral(broker, store, `central-${carId}`, ingested);
+    await waitFor(() => car.outbox.stats().depth === 0, 15_000, 'the receipts once the central service is back');
+    assert.equal(car.publisher.currentReceiptTimeoutMs, timeoutMs, 'a receipt restores the configured timeout');
+    assert.deepEqual(storedSeqs(ingested), [1, 2, 3]);
+  } finally {
+    await car.stop();
+    if (central !== null) {
+      await central.client.endAsync();
+      await central.service.stop();
+    }
   }
 });

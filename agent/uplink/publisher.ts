@@ -17,6 +17,12 @@ export interface ReceiptOptions {
   timeoutMs: number;
 }
 
+/**
+ * Largest factor the receipt timeout grows to while no receipt comes at all, so a long central outage
+ * costs a resend every few minutes instead of every timeout (30 s becomes at most 4 min).
+ */
+export const MAX_RECEIPT_BACKOFF = 8;
+
 export interface PublisherOptions {
   client: MqttClient;
   outbox: Outbox;
@@ -33,6 +39,8 @@ export interface PublisherOptions {
   onResent?: (count: number) => void;
   /** Called for each event the central service rejected and the outbox set aside. */
   onQuarantined?: (seq: number, code: string) => void;
+  /** Called for a rejection receipt that names no event of this outbox (wrong sequence number or digest). */
+  onUnmatchedRejection?: () => void;
   nowMs?: () => number;
 }
 
@@ -43,12 +51,16 @@ export class Publisher {
   private readonly resendTimer: NodeJS.Timeout | null;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
+  /** Current receipt timeout: the configured one, doubled after each resend round that got no receipt. */
+  private receiptTimeoutMs: number;
+  private receiptSinceResend = true;
   ackedCount = 0;
   confirmedCount = 0;
 
   constructor(private readonly options: PublisherOptions) {
     this.maxInFlight = options.maxInFlight ?? 32;
     this.nowMs = options.nowMs ?? Date.now;
+    this.receiptTimeoutMs = options.receipts?.timeoutMs ?? 0;
     options.client.on('connect', () => {
       // Events in flight when the link dropped are resent by mqtt.js from its outgoing store on
       // reconnect (mqtt 5.x), so they stay in the in-flight set and only the others are dispatched.
@@ -68,14 +80,15 @@ export class Publisher {
   pump(): void {
     const { client, outbox } = this.options;
     if (this.stopped || !client.connected) return;
-    const resendBefore = this.options.receipts === undefined ? undefined : this.nowMs() - this.options.receipts.timeoutMs;
+    const resendBefore = this.options.receipts === undefined ? undefined : this.nowMs() - this.receiptTimeoutMs;
     const room = this.maxInFlight - this.inFlight.size;
     // A full window still lets a waiting hit through, so a hit never queues behind sightings.
     const rows = room > 0 ? outbox.nextToSend(this.inFlight, room, resendBefore) : outbox.nextToSend(this.inFlight, 1, resendBefore).filter((row) => row.hit);
     const resent = rows.filter((row) => row.sentAtMs !== null).length;
     if (resent > 0) {
-      this.options.logger.warn({ resent, timeoutMs: this.options.receipts?.timeoutMs }, 'no receipt from the central service in time; sending those events again');
+      this.options.logger.warn({ resent, timeoutMs: this.receiptTimeoutMs }, 'no receipt from the central service in time; sending those events again');
       this.options.onResent?.(resent);
+      this.backOffIfNoReceipt();
     }
     for (const row of rows) {
       this.inFlight.add(row.seq);
@@ -87,6 +100,8 @@ export class Publisher {
   /** Applies a receipt from the central service: stored events are deleted, rejected ones set aside. */
   applyReceipt(receipt: Receipt): void {
     const { outbox, logger } = this.options;
+    this.receiptSinceResend = true;
+    this.receiptTimeoutMs = this.options.receipts?.timeoutMs ?? 0;
     for (const seq of receipt.stored) {
       // A second receipt for the same event (after a resend) finds the row gone and counts nothing.
       if (!outbox.remove(seq)) continue;
@@ -100,9 +115,22 @@ export class Publisher {
         this.options.onQuarantined?.(rejected.seq, rejected.code);
       } else {
         logger.warn({ seq: rejected.seq, code: rejected.code }, 'rejection receipt ignored: no event in the outbox has that sequence number and digest');
+        this.options.onUnmatchedRejection?.();
       }
     }
     this.pump();
+  }
+
+  /** Current receipt timeout in ms, after any backoff; 0 without receipts. */
+  get currentReceiptTimeoutMs(): number {
+    return this.receiptTimeoutMs;
+  }
+
+  /** Doubles the receipt timeout, up to MAX_RECEIPT_BACKOFF times the configured one, when the last resend round got no receipt either. */
+  private backOffIfNoReceipt(): void {
+    const base = this.options.receipts?.timeoutMs ?? 0;
+    if (!this.receiptSinceResend) this.receiptTimeoutMs = Math.min(this.receiptTimeoutMs * 2, base * MAX_RECEIPT_BACKOFF);
+    this.receiptSinceResend = false;
   }
 
   /** Resolves once the outbox is empty and nothing is in flight, or after `timeoutMs`. */
