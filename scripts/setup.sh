@@ -64,13 +64,13 @@ if [[ -z ${VA_TEST_POSTGRES_URL:-} ]]; then
   if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
     echo "setup: no PostgreSQL listens on 127.0.0.1:5432${start_error}, so the PostgreSQL tests will fail; install or start PostgreSQL there, or set VA_TEST_POSTGRES_URL to a server the tests may use" >&2
   elif ! command -v psql >/dev/null; then
-    echo "setup: psql not found, so the PostgreSQL test database was not checked; install postgresql-client or create the database "test" yourself" >&2
+    echo "setup: psql not found, so the PostgreSQL test database was not checked; install postgresql-client or create the database 'test' yourself" >&2
   elif ! found=$(PGCONNECT_TIMEOUT=5 psql -w -h 127.0.0.1 -p 5432 -U postgres -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'test'" 2>&1); then
     echo "setup: login to PostgreSQL on 127.0.0.1:5432 as user postgres failed (${found%%$'\n'*}); allow it in pg_hba.conf or set VA_TEST_POSTGRES_URL" >&2
   elif [[ $found != 1 ]]; then
-    echo "setup: creating PostgreSQL database "test" on 127.0.0.1:5432"
+    echo "setup: creating PostgreSQL database 'test' on 127.0.0.1:5432"
     create_output=$(PGCONNECT_TIMEOUT=5 createdb -w -h 127.0.0.1 -p 5432 -U postgres test 2>&1) \
-      || echo "setup: failed to create PostgreSQL database "test" (${create_output%%$'\n'*}); create it yourself or set VA_TEST_POSTGRES_URL" >&2
+      || echo "setup: failed to create PostgreSQL database 'test' (${create_output%%$'\n'*}); create it yourself or set VA_TEST_POSTGRES_URL" >&2
   fi
 fi
 
