@@ -311,6 +311,8 @@ test('service – rejects malformed messages and keeps running', async () => {
     const valid = plateEvent(carId, 1, CLEAN_PLATE);
     const wrongTypes = { ...plateEvent(carId, 2, CLEAN_PLATE), seq: 'two', stages: { queueMs: -1, inferenceMs: 'fast' } };
     const huge = JSON.stringify({ ...plateEvent(carId, 3, CLEAN_PLATE), padding: 'x'.repeat(300 * 1024) });
+    const notJpeg = { ...plateEvent(carId, 6, CLEAN_PLATE), evidence: [{ kind: 'plate-crop', jpegBase64: '!!!notbase64' }] };
+    const notJpegButBase64 = { ...plateEvent(carId, 7, CLEAN_PLATE), evidence: [{ kind: 'plate-crop', jpegBase64: 'iVBORw0KGgo=' }] };
     const topic = eventTopic(carId);
 
     await harness.publish(topic, 'not json {');
@@ -319,13 +321,15 @@ test('service – rejects malformed messages and keeps running', async () => {
     await harness.publish(eventTopic(otherCarId), JSON.stringify(plateEvent(carId, 4, CLEAN_PLATE)));
     await harness.publish('patrol/v1/cars//events', JSON.stringify(plateEvent(carId, 5, CLEAN_PLATE)));
     await harness.publish(topic, '');
+    await harness.publish(topic, JSON.stringify(notJpeg));
+    await harness.publish(topic, JSON.stringify(notJpegButBase64));
     await publishEvent(harness, valid);
 
     await waitUntil(() => ingestedFor(harness, carId).length === 1, 'the valid event after the malformed ones');
     const mine = harness.rejected.filter((rejection) => rejection.topicCarId === carId || rejection.topicCarId === otherCarId || rejection.topicCarId === null);
     assert.deepEqual(
       mine.map((rejection) => rejection.code),
-      ['EVENT_NOT_JSON', 'EVENT_INVALID', 'EVENT_TOO_LARGE', 'EVENT_TOPIC_MISMATCH', 'EVENT_TOPIC_MISMATCH', 'EVENT_NOT_JSON'],
+      ['EVENT_NOT_JSON', 'EVENT_INVALID', 'EVENT_TOO_LARGE', 'EVENT_TOPIC_MISMATCH', 'EVENT_TOPIC_MISMATCH', 'EVENT_NOT_JSON', 'EVENT_INVALID', 'EVENT_INVALID'],
     );
     assert.equal(await harness.store.countEvents(carId), 1, 'only the valid event should be stored');
     assert.ok((await counterValue(harness.registry, 'patrol_central_events_rejected_total', { code: 'EVENT_NOT_JSON' })) >= 2);

@@ -49,7 +49,13 @@ export const ObjectPayloadSchema = z.strictObject({
 /** Evidence image: base64 JPEG, capped so an event always fits one MQTT message. */
 export const EvidenceSchema = z.strictObject({
   kind: z.enum(['plate-crop', 'face-crop', 'context']),
-  jpegBase64: z.string().max(96 * 1024),
+  jpegBase64: z
+    .string()
+    .max(96 * 1024)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'should be standard base64')
+    .refine((text) => text.length % 4 === 0, 'should be padded base64 (length a multiple of 4)')
+    // Every JPEG starts with the bytes FF D8 FF, which base64 writes as "/9j/".
+    .refine((text) => text.startsWith('/9j/'), 'should be a JPEG (base64 starting with /9j/)'),
 });
 
 /** Car position when the frame was read (WGS 84), from the car's GNSS receiver. */
