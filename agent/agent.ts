@@ -171,6 +171,8 @@ export class Agent {
     } catch (error) {
       // One camera's bad source (a missing replay file) must not stop the others; /healthz reports it.
       this.metrics.cameraStartFailures.inc({ camera: camera.id });
+      // Watched without frames, so /healthz lists it as a camera that delivers none.
+      this.metrics.watchCamera({ cameraId: camera.id, restarts: () => 0 });
       this.deps.logger.error({ camera: camera.id, err: redactCredentials((error as Error).message) }, 'camera could not be started; the other cameras keep running');
       return;
     }
@@ -181,7 +183,10 @@ export class Agent {
 
   private watchLink(client: MqttClient): void {
     const { logger } = this.deps;
+    // One error line per outage: mqtt.js reports the same failure on every reconnect attempt.
+    let errorLoggedThisOutage = false;
     const onConnected = () => {
+      errorLoggedThisOutage = false;
       this.metrics.uplinkUp.set(1);
       this.metrics.uplinkConnects.inc();
       logger.info({ outboxDepth: this.outbox?.stats().depth }, 'uplink connected');
@@ -191,6 +196,13 @@ export class Agent {
     if (client.connected) onConnected();
     client.on('close', () => this.metrics.uplinkUp.set(0));
     client.on('offline', () => logger.warn({ outboxDepth: this.outbox?.stats().depth }, 'uplink offline; events wait in the outbox'));
-    client.on('error', (error) => logger.warn({ err: error.message }, 'uplink error'));
+    client.on('error', (error) => {
+      if (errorLoggedThisOutage) {
+        logger.debug({ err: error.message }, 'uplink error');
+        return;
+      }
+      errorLoggedThisOutage = true;
+      logger.warn({ err: error.message }, 'uplink error; retrying quietly until the link is back');
+    });
   }
 }

@@ -59,7 +59,11 @@ test('agent – dead or missing camera does not stop others', { timeout: 60_000 
   const agent = new Agent({ config, logger, createFrameSource: createCameraSource });
   await agent.start();
   await new Promise((resolve) => setTimeout(resolve, 6000));
+  const cameraStates = agent.metrics.cameraStates();
   await agent.stop(5000);
+
+  const missingState = cameraStates.find((camera) => camera.cameraId === 'missing');
+  assert.deepEqual(missingState, { cameraId: 'missing', lastFrameAtMs: null, restarts: 0 }, 'the camera that could not start is watched, so /healthz lists it');
 
   const analysed = await agent.metrics.framesAnalysed.get();
   const byCamera = Object.fromEntries(analysed.values.map((value) => [value.labels.camera, value.value]));

@@ -40,7 +40,8 @@ export class CarMatcher {
     if (found === null) return null;
     const listVersion = this.deps.lists.versions().hotlist;
     // The plate of a hit may be logged; plates that match nothing never are.
-    this.deps.logger.info({ kind: 'plate', plate: found.entry.plate, matchKind: found.kind, priority: found.entry.priority, camera: read.cameraId, trackId: read.trackId, listVersion }, 'hit raised on the car');
+    // Debug only: the matcher runs on every read of a track, and the pipeline logs the hit it sends once.
+    this.deps.logger.debug({ kind: 'plate', plate: found.entry.plate, matchKind: found.kind, priority: found.entry.priority, camera: read.cameraId, trackId: read.trackId, listVersion }, 'read matches the hotlist');
     return { matchKey: `plate:${found.entry.plate}`, score: found.kind === 'exact' ? 1 : round(read.plate.confidence), listVersion };
   }
 
@@ -49,7 +50,7 @@ export class CarMatcher {
     if (match === null) return null;
     const listVersion = this.deps.lists.versions().watchlist;
     // The subject id is logged, never the label, which names a person.
-    this.deps.logger.info({ kind: 'face', subjectId: match.subjectId, listId: match.listId, score: round(match.score), camera: read.cameraId, trackId: read.trackId, listVersion }, 'hit raised on the car');
+    this.deps.logger.debug({ kind: 'face', subjectId: match.subjectId, listId: match.listId, score: round(match.score), camera: read.cameraId, trackId: read.trackId, listVersion }, 'face matches the watchlist');
     return { matchKey: `face:${match.subjectId}`, score: round(match.score), listVersion };
   }
 }

@@ -269,6 +269,7 @@ export class FramePipeline {
     if (event.role === 'hit') {
       lane.stats.hits += 1;
       this.deps.metrics.carHits.inc({ kind: event.kind });
+      this.deps.logger.info({ camera: event.cameraId, kind: event.kind, seq: event.seq }, 'hit raised on the car');
     }
     this.deps.metrics.eventsCommitted.inc();
     this.deps.onCommitted?.(event);

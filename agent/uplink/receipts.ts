@@ -12,16 +12,27 @@ export interface ReceiptListenerOptions {
   onInvalid?: () => void;
 }
 
+/** Minimum time between two log lines about invalid receipts; the metric counts every one. */
+const INVALID_LOG_INTERVAL_MS = 60_000;
+
 /** Subscribes to the car's receipts; returns a function that stops listening. */
 export function listenForReceipts(options: ReceiptListenerOptions): () => void {
   const { client, carId, logger } = options;
   const topic = receiptTopic(carId);
+  let lastInvalidLogAtMs = -Infinity;
+  let invalidSinceLog = 0;
   const onMessage = (messageTopic: string, payload: Buffer): void => {
     if (messageTopic !== topic) return;
     const result = parseReceipt(payload, carId);
     if (!result.ok) {
       options.onInvalid?.();
-      logger.warn({ topic, reason: result.message }, 'receipt ignored');
+      invalidSinceLog++;
+      const nowMs = Date.now();
+      if (nowMs - lastInvalidLogAtMs >= INVALID_LOG_INTERVAL_MS) {
+        logger.warn({ topic, reason: result.message, invalidSinceLastLine: invalidSinceLog }, 'invalid receipt ignored');
+        lastInvalidLogAtMs = nowMs;
+        invalidSinceLog = 0;
+      }
       return;
     }
     options.onReceipt(result.receipt);
