@@ -55,6 +55,17 @@ test('outbox – quarantine matches payload digest', () => {
   outbox.close();
 });
 
+test('outbox – receipt deletes only sent rows', () => {
+  const outbox = new Outbox(':memory:');
+  const unsent = outbox.append((seq) => ({ topic: 't', payload: Buffer.from(String(seq)) }));
+  const sent = outbox.append((seq) => ({ topic: 't', payload: Buffer.from(String(seq)) }));
+  outbox.markSent(sent, 1000);
+  assert.equal(outbox.confirmStored(unsent), false, 'an event never sent cannot have been stored centrally');
+  assert.equal(outbox.confirmStored(sent), true);
+  assert.deepEqual(outbox.peek(0, 10).map((row) => row.seq), [unsent]);
+  outbox.close();
+});
+
 test('outbox – new file starts at firstSeq', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'receipts-seq-'));
   const file = path.join(dir, 'outbox.sqlite');

@@ -104,6 +104,7 @@ export class Outbox {
   private readonly nextSeqStmt: Database.Statement<[], { value: number }>;
   private readonly insertStmt: Database.Statement<[number, string, Buffer, number, number, number]>;
   private readonly deleteStmt: Database.Statement<[number], { bytes: number; evidence_bytes: number }>;
+  private readonly deleteSentStmt: Database.Statement<[number], { bytes: number; evidence_bytes: number }>;
   private readonly peekStmt: Database.Statement<[number, number], RowColumns>;
   private readonly sendOrderStmt: Database.Statement<[number, string, number], RowColumns>;
   private readonly markSentStmt: Database.Statement<[number, number]>;
@@ -127,6 +128,7 @@ export class Outbox {
     this.nextSeqStmt = this.db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'last_seq' RETURNING value");
     this.insertStmt = this.db.prepare('INSERT INTO outbox (seq, topic, payload, created_ms, priority, evidence_bytes) VALUES (?, ?, ?, ?, ?, ?)');
     this.deleteStmt = this.db.prepare('DELETE FROM outbox WHERE seq = ? RETURNING length(payload) AS bytes, evidence_bytes');
+    this.deleteSentStmt = this.db.prepare('DELETE FROM outbox WHERE seq = ? AND sent_ms IS NOT NULL RETURNING length(payload) AS bytes, evidence_bytes');
     this.peekStmt = this.db.prepare('SELECT seq, topic, payload, created_ms, priority, sent_ms FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
     this.sendOrderStmt = this.db.prepare(
       'SELECT seq, topic, payload, created_ms, priority, sent_ms FROM outbox WHERE (sent_ms IS NULL OR sent_ms <= ?) AND seq NOT IN (SELECT value FROM json_each(?)) ORDER BY priority DESC, seq LIMIT ?',
@@ -207,7 +209,19 @@ export class Outbox {
 
   /** Deletes a row once it is safe (central receipt, PUBACK in broker-ack mode, eviction). Returns false when the row was already gone. */
   remove(seq: number): boolean {
-    const removed = this.deleteStmt.get(seq);
+    return this.deleteRow(this.deleteStmt, seq);
+  }
+
+  /**
+   * Deletes a row that a central receipt confirms, but only if the broker acknowledged sending it:
+   * a receipt for an event never sent cannot be genuine. Returns false when no such row exists.
+   */
+  confirmStored(seq: number): boolean {
+    return this.deleteRow(this.deleteSentStmt, seq);
+  }
+
+  private deleteRow(statement: Database.Statement<[number], { bytes: number; evidence_bytes: number }>, seq: number): boolean {
+    const removed = statement.get(seq);
     if (removed === undefined) return false;
     this.payloadBytes -= removed.bytes;
     this.evidenceBytes -= removed.evidence_bytes;

@@ -103,8 +103,9 @@ export class Publisher {
     this.receiptSinceResend = true;
     this.receiptTimeoutMs = this.options.receipts?.timeoutMs ?? 0;
     for (const seq of receipt.stored) {
-      // A second receipt for the same event (after a resend) finds the row gone and counts nothing.
-      if (!outbox.remove(seq)) continue;
+      // A second receipt for the same event (after a resend) finds the row gone and counts nothing,
+      // and a receipt for an event not yet sent is not genuine.
+      if (!outbox.confirmStored(seq)) continue;
       this.confirmedCount++;
       this.options.onConfirmed?.(seq);
     }

@@ -1,6 +1,11 @@
 // Receipts: the central service tells a car which of its events are committed to the central store,
 // so the car deletes an event only when it is safe centrally, not when the broker took it. A broker
 // that drops messages queued for an offline central session then costs a resend, not an event.
+//
+// NOTE: receipts are not signed. Their trust rests on the broker's ACL, which lets only the central
+// service publish on a car's receipt topic (deploy/mosquitto/patrol.acl). On a broker without that ACL
+// (the demo's embedded broker, a default Mosquitto) any client could forge a receipt and make a car
+// delete events it has sent but the central service has not stored.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { describeIssues, jsonDepthExceeds } from './event.js';
