@@ -1,6 +1,6 @@
 // The SQLite outbox: every event is committed here before any send, numbered with the car's
-// monotonic sequence, and deleted only once it is safe: when the central service's receipt says it
-// is stored (or, in broker-ack mode, at the broker's PUBACK). Hits are sent first and never evicted;
+// monotonic sequence, and deleted only once it is safe: when the central service's receipt confirms
+// it is stored (or, in broker-ack mode, at the broker's PUBACK). Hits are sent first and never evicted;
 // the disk budget (disk-budget.ts) evicts non-hit evidence, then non-hit events. An event the central
 // service rejected moves to a quarantine table, kept for inspection and never resent. Sending is the
 // publisher's job.

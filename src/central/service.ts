@@ -213,7 +213,7 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
     this.metrics.ingestDurationSeconds.observe((this.clock() - receivedAtMs) / 1000);
     if (outcome.duplicate && (await this.conflictsWithStored(event))) {
       // The car reused a sequence number for a different event (its outbox was lost and restarted
-      // its numbers). Receipting it as stored would make the car delete an event nobody stored.
+      // its numbers). A 'stored' receipt would make the car delete an event that is not stored.
       this.metrics.seqConflicts.inc();
       this.deps.logger.error({ carId: event.carId, seq: event.seq }, 'event reuses a stored sequence number with different content; the car keeps it in quarantine');
       this.receipts.rejected(event.carId, { seq: event.seq, code: 'EVENT_SEQ_CONFLICT', digest: payloadDigest(payload) });
@@ -230,8 +230,8 @@ export class CentralService extends EventEmitter<CentralServiceEvents> {
     try {
       stored = await this.deps.store.getEvent(event.carId, event.seq);
     } catch (error) {
-      // Without the stored copy a resend cannot be told from a conflict; treat it as the resend it
-      // almost always is.
+      // Without the stored copy a resend cannot be distinguished from a conflict, so it is treated as
+      // the resend it almost always is.
       this.deps.logger.warn({ err: error, carId: event.carId, seq: event.seq }, 'duplicate check failed; treated as a resend');
       return false;
     }
