@@ -3,7 +3,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { brokerAuthFields, brokerAuthProblems, findInlineSecrets, inlineSecretProblem, URL_CREDENTIALS_RULE, urlHasCredentials } from '../src/common/broker-auth.js';
 import { redactCredentials } from '../src/common/log.js';
+
+export { BrokerTlsSchema } from '../src/common/broker-auth.js';
 
 const idPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -35,32 +38,18 @@ export const CameraConfigSchema = z.strictObject({
 
 const MIB = 1024 * 1024;
 
-/** Client TLS for mqtts://: file paths only, because the key is a secret and never lives in this file. */
-export const BrokerTlsSchema = z.strictObject({
-  /** PEM CA certificate that signed the broker's certificate. */
-  caFile: z.string().min(1),
-  /** PEM client certificate of this car; its common name should be the car id. */
-  certFile: z.string().min(1),
-  /** PEM private key of the client certificate. */
-  keyFile: z.string().min(1),
-});
-
 export const BrokerConfigSchema = z.strictObject({
   url: z
     .string()
     .regex(/^(mqtts?|tcp|ssl|wss?):\/\//, 'should start with mqtt://, mqtts://, tcp://, ssl://, ws:// or wss://')
-    .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), 'should not contain a user name or password; use broker.username and passwordEnv or passwordFile'),
-  username: z.string().min(1).optional(),
-  /** Environment variable holding the broker password. */
-  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'should be an environment variable name').optional(),
-  /** File holding the broker password (trailing newline ignored), e.g. a systemd credential. */
-  passwordFile: z.string().min(1).optional(),
+    .refine((url) => !urlHasCredentials(url), URL_CREDENTIALS_RULE),
+  /** Credential fields: username, passwordEnv, passwordFile and tls. The TLS certificate's common name should be the car id. */
+  ...brokerAuthFields,
   /** 5 for Mosquitto; 4 for the embedded Aedes broker, which speaks MQTT 3.1.1 only. */
   protocolVersion: z.union([z.literal(4), z.literal(5)], { error: 'should be 4 (MQTT 3.1.1) or 5' }).default(5),
   keepaliveSec: z.number().int().min(5).max(600).default(30),
   /** Wait between reconnect attempts, ms. */
   reconnectPeriodMs: z.number().int().min(100).max(60_000).default(1000),
-  tls: BrokerTlsSchema.optional(),
   /**
    * When an event leaves the outbox: 'central-receipt' once the central service receipts it as stored
    * (nothing is lost if the broker drops queued messages); 'broker-ack' at the broker's PUBACK, only
@@ -133,7 +122,7 @@ export class ConfigError extends Error {
 export function parseAgentConfig(raw: unknown, origin: string): AgentConfig {
   const secrets = findInlineSecrets(raw);
   if (secrets.length > 0) {
-    const problems = secrets.map((field) => `  ${field}: secrets never live in the config file; name an environment variable (${field}Env) or a file (${field}File) instead`);
+    const problems = secrets.map((field) => `  ${inlineSecretProblem(field)}`);
     throw new ConfigError(`invalid agent config ${origin}:\n${problems.join('\n')}`);
   }
 
@@ -172,35 +161,12 @@ function crossFieldProblems(config: AgentConfig): string[] {
     if (ids.has(camera.id)) problems.push(`cameras: id "${camera.id}" is used twice; camera ids should be unique`);
     ids.add(camera.id);
   }
-  const { broker, storage } = config;
-  if (broker.passwordEnv !== undefined && broker.passwordFile !== undefined) {
-    problems.push('broker: set either passwordEnv or passwordFile, not both');
-  }
-  if ((broker.passwordEnv !== undefined || broker.passwordFile !== undefined) && broker.username === undefined) {
-    problems.push('broker.username: should be set when a password is configured (got nothing)');
-  }
-  const secure = /^(mqtts|ssl|wss):\/\//.test(broker.url);
-  if (broker.tls !== undefined && !secure) {
-    problems.push(`broker.url: should start with mqtts:// or wss:// when broker.tls is set (got ${JSON.stringify(redactCredentials(broker.url))})`);
-  }
+  const { storage } = config;
+  problems.push(...brokerAuthProblems(config.broker));
   if (storage.evidenceMaxMiB > storage.outboxMaxMiB) {
     problems.push(`storage.evidenceMaxMiB: should be at most storage.outboxMaxMiB (${storage.outboxMaxMiB}), because evidence is stored inside the outbox (got ${storage.evidenceMaxMiB})`);
   }
   return problems;
-}
-
-const SECRET_KEY = /^(password|passphrase|secret|token|privateKey|key)$/i;
-
-/** Returns the paths of keys that look like inline secrets, such as broker.password. */
-function findInlineSecrets(raw: unknown, prefix = ''): string[] {
-  if (raw === null || typeof raw !== 'object') return [];
-  const found: string[] = [];
-  for (const [key, value] of Object.entries(raw)) {
-    const field = prefix === '' ? key : `${prefix}.${key}`;
-    if (SECRET_KEY.test(key) && typeof value === 'string') found.push(field);
-    else found.push(...findInlineSecrets(value, field));
-  }
-  return found;
 }
 
 /** Byte caps of the outbox from the storage section. */

@@ -1,6 +1,7 @@
 // Builds the agent's MQTT connection from the broker config and its secrets: client id per car,
 // password from the environment or a file, TLS with the car's client certificate for mqtts://.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { brokerAuthOptions } from '../../src/common/broker-auth.js';
 import type { AgentConfig } from '../config.js';
 import { loadBrokerSecrets, type BrokerSecrets } from '../ops/secrets.js';
 
@@ -12,7 +13,7 @@ export function agentClientId(carId: string): string {
 /** Options for mqtt.connect; exported so tests can check them without a broker. */
 export function brokerClientOptions(config: AgentConfig, secrets: BrokerSecrets): IClientOptions {
   const { broker } = config;
-  const options: IClientOptions = {
+  return {
     protocolVersion: broker.protocolVersion,
     clientId: agentClientId(config.carId),
     // The outbox, not the broker session, keeps what is unsent, so a clean session loses nothing.
@@ -20,16 +21,8 @@ export function brokerClientOptions(config: AgentConfig, secrets: BrokerSecrets)
     keepalive: broker.keepaliveSec,
     reconnectPeriod: broker.reconnectPeriodMs,
     connectTimeout: 5000,
+    ...brokerAuthOptions(broker.username, secrets),
   };
-  if (broker.username !== undefined) options.username = broker.username;
-  if (secrets.password !== undefined) options.password = secrets.password;
-  if (secrets.tls !== undefined) {
-    options.ca = secrets.tls.ca;
-    options.cert = secrets.tls.cert;
-    options.key = secrets.tls.key;
-    options.rejectUnauthorized = true;
-  }
-  return options;
 }
 
 /** Reads the secrets and starts connecting; mqtt.js reconnects on its own after a drop. */
