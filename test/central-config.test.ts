@@ -51,25 +51,34 @@ test('config – rejects unknown keys by name', () => {
 
 test('config – errors name field, value and expectation', () => {
   const error = configError({ ...minimal, faceThreshold: 1.4, http: { port: 70000 }, broker: { url: 'ftp://user:secret@127.0.0.1' } });
-  assert.match(error.message, /faceThreshold: should be a cosine similarity from 0 to 1, instead got 1\.4/);
-  assert.match(error.message, /http\.port: .*instead got 70000/);
-  assert.match(error.message, /broker\.url: should be a URL starting with mqtt:\/\/.*instead got "ftp:\/\/\*\*\*@127\.0\.0\.1"/);
+  assert.match(error.message, /faceThreshold: should be a cosine similarity from 0 to 1 \(got 1\.4\)/);
+  assert.match(error.message, /http\.port: should be at most 65535 \(got 70000\)/);
+  assert.match(error.message, /broker\.url: should be a URL starting with mqtt:\/\/.*\(got "ftp:\/\/\*\*\*@127\.0\.0\.1"\)/);
   assert.ok(!error.message.includes('secret'), 'credentials in the broker URL must not appear in the error');
+});
+
+test('config – wrong type named once', () => {
+  const error = configError({ ...minimal, faceThreshold: '0.4', watchlist: 'x', web: { enabled: 'yes' } });
+  const lines = error.message.split('\n');
+  assert.ok(lines.includes('  faceThreshold: should be a number (got "0.4")'), error.message);
+  assert.ok(lines.includes('  watchlist: should be an array (got "x")'), error.message);
+  assert.ok(lines.includes('  web.enabled: should be true or false (got "yes")'), error.message);
+  assert.doesNotMatch(error.message, /received|Invalid input|instead got/);
 });
 
 test('config – never echoes subject labels', () => {
   const error = configError({ ...minimal, modelsDir: 'm', watchlist: [{ subjectId: 'subject-a', label: 'x'.repeat(201) + 'Name', photos: ['a.png'] }] });
-  assert.match(error.message, /watchlist\.0\.label: .*instead got \(hidden\)/);
+  assert.match(error.message, /watchlist\.0\.label: .*\(value hidden: labels name people\)/);
   assert.ok(!error.message.includes('Name'));
 });
 
 test('config – checks cross-field rules', () => {
   const noModels = configError({ ...minimal, watchlist: [{ subjectId: 'subject-a', label: 'a', photos: ['a.png'] }] });
-  assert.match(noModels.message, /modelsDir: is required when the watchlist is not empty/);
+  assert.match(noModels.message, /modelsDir: is required when the watchlist is not empty.* \(got nothing\)/);
 
   const subject = { subjectId: 'subject-a', label: 'a', photos: ['a.png'] };
   const twice = configError({ ...minimal, modelsDir: 'm', watchlist: [subject, subject] });
-  assert.match(twice.message, /watchlist\.1\.subjectId: should be unique/);
+  assert.match(twice.message, /watchlist\.1\.subjectId: should be unique in the watchlist \(got "subject-a"\)/);
 });
 
 test('config – file errors name the file', () => {
@@ -104,7 +113,7 @@ test('config – accepts PostgreSQL and fleet settings', () => {
 
 test('config – checks fleet cross-field rules', () => {
   const unshared = configError({ ...minimal, broker: { url: 'mqtt://127.0.0.1:1883', shareGroup: null, ingestConnections: 2 } });
-  assert.match(unshared.message, /broker\.ingestConnections: should be 1 unless broker\.shareGroup is set/);
+  assert.match(unshared.message, /broker\.ingestConnections: should be 1 unless broker\.shareGroup is set.* \(got 2\)/);
   const unknownList = configError({ ...minimal, modelsDir: 'm', watchlist: [{ subjectId: 'subject-a', listId: 'wanted', label: 'a', photos: ['a.png'] }] });
   assert.match(unknownList.message, /watchlist\.0\.listId: should name a list in faceLists/);
   const badSchema = configError({ ...minimal, database: { postgres: { url: 'postgres://x@127.0.0.1/db', schema: 'Drop Table' } } });

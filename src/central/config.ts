@@ -3,11 +3,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { redactCredentials } from '../common/log.js';
 import { HotlistPrioritySchema } from '../matching/hotlist.js';
 import { DEFAULT_FACE_THRESHOLD } from '../matching/watchlist.js';
 import { DEFAULT_MIN_ENROLMENT_QUALITY } from '../matching/enrolment.js';
 import { DEFAULT_FACE_LIST_ID } from '../matching/face-index.js';
+import { describeIssue, expectationMessage } from './config-issues.js';
 import { DEFAULT_HIT_COOLDOWN_MS } from './service.js';
 import { DEFAULT_WEB_CONFIG, WebConfigSchema } from './web/config.js';
 
@@ -111,19 +111,19 @@ export const CentralConfigSchema = z
   })
   .superRefine((config, context) => {
     if (config.watchlist.length > 0 && config.modelsDir === undefined) {
-      context.addIssue({ code: 'custom', path: ['modelsDir'], message: 'is required when the watchlist is not empty, to enrol its photos' });
+      context.addIssue({ code: 'custom', path: ['modelsDir'], input: config.modelsDir, message: 'is required when the watchlist is not empty, to enrol its photos' });
     }
     if (config.broker.ingestConnections > 1 && (config.broker.shareGroup === null || config.broker.protocolVersion !== 5)) {
-      context.addIssue({ code: 'custom', path: ['broker', 'ingestConnections'], message: 'should be 1 unless broker.shareGroup is set and broker.protocolVersion is 5' });
+      context.addIssue({ code: 'custom', path: ['broker', 'ingestConnections'], input: config.broker.ingestConnections, message: 'should be 1 unless broker.shareGroup is set and broker.protocolVersion is 5' });
     }
     const seen = new Set<string>();
     config.watchlist.forEach((subject, index) => {
       if (seen.has(subject.subjectId)) {
-        context.addIssue({ code: 'custom', path: ['watchlist', index, 'subjectId'], message: 'should be unique in the watchlist' });
+        context.addIssue({ code: 'custom', path: ['watchlist', index, 'subjectId'], input: subject.subjectId, message: 'should be unique in the watchlist' });
       }
       seen.add(subject.subjectId);
       const known = subject.listId === DEFAULT_FACE_LIST_ID || config.faceLists.some((list) => list.listId === subject.listId);
-      if (!known) context.addIssue({ code: 'custom', path: ['watchlist', index, 'listId'], message: 'should name a list in faceLists or be "default"' });
+      if (!known) context.addIssue({ code: 'custom', path: ['watchlist', index, 'listId'], input: subject.listId, message: 'should name a list in faceLists or be "default"' });
     });
   });
 
@@ -143,7 +143,7 @@ export class CentralConfigError extends Error {
 
 /** Validates a config object; relative paths resolve against baseDir. Throws one error listing every problem. */
 export function parseCentralConfig(raw: unknown, baseDir: string, origin = 'config'): CentralConfig {
-  const result = CentralConfigSchema.safeParse(raw, { reportInput: true });
+  const result = CentralConfigSchema.safeParse(raw, { reportInput: true, error: expectationMessage });
   if (!result.success) {
     const problems = result.error.issues.map(describeIssue);
     throw new CentralConfigError('CONFIG_INVALID', `invalid central config ${origin}:\n${problems.map((line) => `  ${line}`).join('\n')}`);
@@ -178,22 +178,4 @@ function resolvePaths(config: CentralConfig, baseDir: string): CentralConfig {
     watchlist: config.watchlist.map((subject) => ({ ...subject, photos: subject.photos.map(resolve) })),
     modelsDir: config.modelsDir === undefined ? undefined : resolve(config.modelsDir),
   };
-}
-
-/** Formats one issue as "field: expectation, instead got value". Labels are never echoed, because they name people. */
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const field = issue.path.join('.') || '(root)';
-  if (issue.code === 'unrecognized_keys') {
-    return `${field}: unknown key(s) ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}; remove them or fix their spelling`;
-  }
-  const lastKey = issue.path[issue.path.length - 1];
-  const displayedValue = lastKey === 'label' ? '(hidden)' : formatValue(issue.input);
-  return `${field}: ${issue.message}, instead got ${displayedValue}`;
-}
-
-function formatValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
-  const short = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  return redactCredentials(short);
 }
