@@ -119,3 +119,47 @@ test('config – checks fleet cross-field rules', () => {
   const badSchema = configError({ ...minimal, database: { postgres: { url: 'postgres://x@127.0.0.1/db', schema: 'Drop Table' } } });
   assert.match(badSchema.message, /database/);
 });
+
+test('config – broker TLS and password source', () => {
+  const config = parseCentralConfig(
+    {
+      ...minimal,
+      broker: { url: 'mqtts://broker.example:8883', username: 'central', passwordFile: 'secrets/broker-password', tls: { caFile: 'certs/ca.crt', certFile: '/etc/patrol/central.crt', keyFile: 'certs/central.key' } },
+    },
+    '/srv/central',
+  );
+  assert.equal(config.broker.username, 'central');
+  assert.equal(config.broker.passwordFile, '/srv/central/secrets/broker-password', 'relative paths resolve against the config file');
+  assert.deepEqual(config.broker.tls, { caFile: '/srv/central/certs/ca.crt', certFile: '/etc/patrol/central.crt', keyFile: '/srv/central/certs/central.key' });
+
+  const fromEnv = parseCentralConfig({ ...minimal, broker: { url: 'mqtt://127.0.0.1:1883', username: 'central', passwordEnv: 'PATROL_BROKER_PASSWORD' } }, '/srv/central');
+  assert.equal(fromEnv.broker.passwordEnv, 'PATROL_BROKER_PASSWORD');
+  assert.equal(fromEnv.broker.tls, undefined);
+});
+
+test('config – inline broker password rejected without echo', () => {
+  const error = configError({ ...minimal, broker: { url: 'mqtt://127.0.0.1:1883', username: 'central', password: 'hunter2-secret' } });
+  assert.equal(error.code, 'CONFIG_INVALID');
+  assert.match(error.message, /broker\.password: secrets never live in the config file; name an environment variable \(broker\.passwordEnv\) or a file \(broker\.passwordFile\) instead/);
+  assert.doesNotMatch(error.message, /hunter2/);
+
+  const inUrl = configError({ ...minimal, broker: { url: 'mqtt://central:hunter2-secret@127.0.0.1:1883' } });
+  assert.match(inUrl.message, /broker\.url: should not contain a user name or password; use broker\.username and passwordEnv or passwordFile/);
+  assert.doesNotMatch(inUrl.message, /hunter2/);
+
+  const misplaced = configError({ ...minimal, broker: { url: 'mqtt://127.0.0.1:1883', username: 'central', passwordEnv: 'hunter2 secret' } });
+  assert.match(misplaced.message, /broker\.passwordEnv: should be an environment variable name \(value hidden: it may be a secret\)/);
+  assert.doesNotMatch(misplaced.message, /hunter2/);
+});
+
+test('config – broker credential rules', () => {
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['both password sources', { url: 'mqtt://h', username: 'central', passwordEnv: 'P', passwordFile: '/p' }, /broker: set either passwordEnv or passwordFile, not both/],
+    ['password without username', { url: 'mqtt://h', passwordEnv: 'P' }, /broker\.username: should be set when a password is configured \(got nothing\)/],
+    ['TLS on a plain URL', { url: 'mqtt://h', tls: { caFile: 'a', certFile: 'b', keyFile: 'c' } }, /broker\.url: should start with mqtts:\/\/ or wss:\/\/ when broker\.tls is set \(got "mqtt:\/\/h"\)/],
+    ['incomplete TLS', { url: 'mqtts://h', tls: { caFile: 'a', certFile: 'b' } }, /broker\.tls\.keyFile: should be a string \(got nothing\)/],
+  ];
+  for (const [name, broker, expected] of cases) {
+    assert.match(configError({ ...minimal, broker }).message, expected, name);
+  }
+});

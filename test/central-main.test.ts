@@ -154,6 +154,25 @@ test('startCentral – fails on a missing models folder', async () => {
   }
 });
 
+test('startCentral – fails on a missing broker secret', async () => {
+  const { dir, cleanup } = workDir();
+  try {
+    const noPassword = parseCentralConfig(rawConfig({ broker: { url: BROKER_URL, username: 'central', passwordEnv: 'PATROL_TEST_MISSING_BROKER_PW' } }), dir);
+    await assert.rejects(startCentral(noPassword, { logger: silent }), {
+      code: 'SECRET_ENV_MISSING',
+      message: /environment variable PATROL_TEST_MISSING_BROKER_PW \(broker\.passwordEnv\) is not set/,
+    });
+
+    const noKey = parseCentralConfig(rawConfig({ broker: { url: 'mqtts://127.0.0.1:8883', tls: { caFile: 'ca.crt', certFile: 'central.crt', keyFile: 'central.key' } } }), dir);
+    await assert.rejects(startCentral(noKey, { logger: silent }), {
+      code: 'SECRET_FILE_UNREADABLE',
+      message: /cannot read .*ca\.crt \(broker\.tls\.caFile\): ENOENT; check the path and that the central service's user may read it/,
+    });
+  } finally {
+    cleanup();
+  }
+});
+
 test('startCentral – enrols the watchlist and raises a face hit', async (t) => {
   const models = modelsDir(t);
   const fixtures = fixturesDir(t);

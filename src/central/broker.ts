@@ -1,6 +1,8 @@
 // The central service's MQTT connection: a persistent session so events queue in the broker while
-// the service is down, connection lifecycle logging, and waiting for the first connection.
+// the service is down, the TLS client certificate and password from the broker config, connection
+// lifecycle logging, and waiting for the first connection.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { brokerAuthOptions, type BrokerSecrets } from '../common/broker-auth.js';
 import type { Logger } from '../common/log.js';
 import { redactCredentials } from '../common/log.js';
 import type { CentralConfig } from './config.js';
@@ -15,8 +17,11 @@ export class BrokerError extends Error {
   }
 }
 
-/** Creates the client without connecting, so the caller can attach its handlers before queued events arrive. */
-export function createBrokerClient(broker: CentralConfig['broker'], logger: Logger): MqttClient {
+/**
+ * Creates the client without connecting, so the caller can attach its handlers before queued events
+ * arrive. `secrets` comes from loadBrokerSecrets, read once for all of the service's connections.
+ */
+export function createBrokerClient(broker: CentralConfig['broker'], secrets: BrokerSecrets, logger: Logger): MqttClient {
   const options: IClientOptions = {
     protocolVersion: broker.protocolVersion,
     clientId: broker.clientId,
@@ -25,6 +30,7 @@ export function createBrokerClient(broker: CentralConfig['broker'], logger: Logg
     manualConnect: true,
     reconnectPeriod: 2000,
     connectTimeout: broker.connectTimeoutMs,
+    ...brokerAuthOptions(broker.username, secrets),
   };
   if (broker.protocolVersion === 5) options.properties = { sessionExpiryInterval: broker.sessionExpirySec };
 

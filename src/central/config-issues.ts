@@ -35,10 +35,13 @@ export const expectationMessage: z.core.$ZodErrorMap = (issue) => {
   }
 };
 
+/** Broker fields where a misplaced secret would land, such as a password given as passwordEnv. */
+const SECRET_PRONE_BROKER_FIELDS = new Set<PropertyKey>(['username', 'passwordEnv', 'passwordFile']);
+
 /**
  * Formats one issue as "field: expectation (got value)". Unknown keys are named without their
- * values. Subject labels are never shown, because they name people. URLs are shown without their
- * credentials.
+ * values. Subject labels are never shown, because they name people, and neither are the broker
+ * fields where a secret may have been put by mistake. URLs are shown without their credentials.
  */
 export function describeIssue(issue: z.core.$ZodIssue): string {
   const field = issue.path.join('.') || '(root)';
@@ -47,6 +50,9 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   }
   const lastKey = issue.path[issue.path.length - 1];
   if (lastKey === 'label') return `${field}: ${issue.message} (value hidden: labels name people)`;
+  if (issue.path[0] === 'broker' && lastKey !== undefined && SECRET_PRONE_BROKER_FIELDS.has(lastKey)) {
+    return `${field}: ${issue.message} (value hidden: it may be a secret)`;
+  }
   return `${field}: ${issue.message} (got ${formatValue(issue.input)})`;
 }
 

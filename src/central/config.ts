@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { brokerAuthFields, brokerAuthProblems, findInlineSecrets, inlineSecretProblem, URL_CREDENTIALS_RULE, urlHasCredentials } from '../common/broker-auth.js';
 import { HotlistPrioritySchema } from '../matching/hotlist.js';
 import { DEFAULT_FACE_THRESHOLD } from '../matching/watchlist.js';
 import { DEFAULT_MIN_ENROLMENT_QUALITY } from '../matching/enrolment.js';
@@ -16,7 +17,10 @@ const id = z.string({ error: ID_RULE }).regex(/^[A-Za-z0-9_-]{1,64}$/, ID_RULE);
 const filePath = z.string({ error: 'should be a file path' }).min(1, 'should be a non-empty file path');
 
 const BrokerConfigSchema = z.strictObject({
-  url: z.string({ error: 'should be a broker URL' }).regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'should be a URL starting with mqtt://, mqtts://, ws:// or wss://'),
+  url: z
+    .string({ error: 'should be a broker URL' })
+    .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, { error: 'should be a URL starting with mqtt://, mqtts://, ws:// or wss://', abort: true })
+    .refine((url) => !urlHasCredentials(url), URL_CREDENTIALS_RULE),
   clientId: id.default('patrol-central'),
   /** 5 for Mosquitto; 4 for the embedded Aedes broker, which speaks MQTT 3.1.1 only. */
   protocolVersion: z.union([z.literal(4), z.literal(5)], { error: 'should be 4 (MQTT 3.1.1) or 5' }).default(5),
@@ -33,6 +37,11 @@ const BrokerConfigSchema = z.strictObject({
    * share group, so the broker splits messages between them instead of copying each to all.
    */
   ingestConnections: z.number().int().min(1).max(32).default(1),
+  /**
+   * username, passwordEnv, passwordFile and tls, as for the agent. With the Mosquitto config in
+   * deploy/mosquitto, tls names a client certificate whose common name is "central".
+   */
+  ...brokerAuthFields,
 });
 
 const PostgresConfigSchema = z.strictObject({
@@ -141,13 +150,22 @@ export class CentralConfigError extends Error {
   }
 }
 
-/** Validates a config object; relative paths resolve against baseDir. Throws one error listing every problem. */
+/**
+ * Validates a config object and resolves its relative paths against baseDir. Throws one error that
+ * lists the problems of the first failing stage: inline secrets, the schema, the broker's cross-field rules.
+ */
 export function parseCentralConfig(raw: unknown, baseDir: string, origin = 'config'): CentralConfig {
+  const invalid = (problems: string[]): CentralConfigError =>
+    new CentralConfigError('CONFIG_INVALID', `invalid central config ${origin}:\n${problems.map((line) => `  ${line}`).join('\n')}`);
+
+  const secrets = findInlineSecrets(raw);
+  if (secrets.length > 0) throw invalid(secrets.map(inlineSecretProblem));
+
   const result = CentralConfigSchema.safeParse(raw, { reportInput: true, error: expectationMessage });
-  if (!result.success) {
-    const problems = result.error.issues.map(describeIssue);
-    throw new CentralConfigError('CONFIG_INVALID', `invalid central config ${origin}:\n${problems.map((line) => `  ${line}`).join('\n')}`);
-  }
+  if (!result.success) throw invalid(result.error.issues.map(describeIssue));
+
+  const brokerProblems = brokerAuthProblems(result.data.broker);
+  if (brokerProblems.length > 0) throw invalid(brokerProblems);
   return resolvePaths(result.data, baseDir);
 }
 
@@ -170,8 +188,14 @@ export function loadCentralConfig(configPath: string): CentralConfig {
 
 function resolvePaths(config: CentralConfig, baseDir: string): CentralConfig {
   const resolve = (file: string): string => (file === ':memory:' ? file : path.resolve(baseDir, file));
+  const { broker } = config;
   return {
     ...config,
+    broker: {
+      ...broker,
+      passwordFile: broker.passwordFile === undefined ? undefined : resolve(broker.passwordFile),
+      tls: broker.tls === undefined ? undefined : { caFile: resolve(broker.tls.caFile), certFile: resolve(broker.tls.certFile), keyFile: resolve(broker.tls.keyFile) },
+    },
     database: typeof config.database === 'string' ? resolve(config.database) : config.database,
     lists: { ...config.lists, signingKeyFile: config.lists.signingKeyFile === undefined ? undefined : resolve(config.lists.signingKeyFile) },
     hotlist: typeof config.hotlist === 'string' ? resolve(config.hotlist) : config.hotlist,

@@ -3,6 +3,7 @@
 // stops them again in reverse order.
 import type { MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
+import { loadBrokerSecrets } from '../common/broker-auth.js';
 import { createLogger, redactCredentials, type Logger } from '../common/log.js';
 import { loadHotlistFile, parseHotlistEntries, type HotlistEntry } from '../matching/hotlist.js';
 import { enrolSubject, type FaceEmbedder } from '../matching/enrolment.js';
@@ -63,6 +64,8 @@ export async function startCentral(config: CentralConfig, deps: CentralDeps = {}
   const clock = deps.clock ?? Date.now;
   const hotlist = configHotlist(config);
   const signingKey = config.lists.signingKeyFile === undefined ? null : loadSigningKey(config.lists.signingKeyFile);
+  // Read before anything starts, so a missing password or certificate stops the start with its name.
+  const brokerSecrets = loadBrokerSecrets(config.broker, 'central service');
 
   const cleanups: Cleanup[] = [];
   const stopAll = async (): Promise<void> => {
@@ -80,9 +83,9 @@ export async function startCentral(config: CentralConfig, deps: CentralDeps = {}
     const lists = new ListManager({ store, logger, clock, embedder: embedder ?? undefined, minEnrolmentQuality: config.enrolMinQuality });
     await syncConfigLists(config, lists, hotlist, embedder);
 
-    const client = deps.client ?? createBrokerClient(config.broker, logger);
+    const client = deps.client ?? createBrokerClient(config.broker, brokerSecrets, logger);
     const ingestClients = Array.from({ length: config.broker.ingestConnections - 1 }, (_, index) =>
-      createBrokerClient({ ...config.broker, clientId: `${config.broker.clientId}-${index + 2}` }, logger),
+      createBrokerClient({ ...config.broker, clientId: `${config.broker.clientId}-${index + 2}` }, brokerSecrets, logger),
     );
     const shareGroup = config.broker.protocolVersion === 5 ? config.broker.shareGroup : null;
     const service = new CentralService({ client, ingestClients, store, lists, logger, clock, registry: deps.registry, hitCooldownMs: config.hitCooldownMs, shareGroup });
