@@ -2,69 +2,34 @@
 // free loopback port. It checks TLS with per-car client certificates made by make-certs.sh (openssl)
 // and the ACL that lets a car publish only under its own id. The agent connects with its own code.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { parseAgentConfig } from '../agent/config.js';
 import { loadBrokerSecrets } from '../agent/ops/secrets.js';
 import { brokerClientOptions } from '../agent/uplink/connect.js';
-import { projectRoot } from '../src/assets/paths.js';
-import { startMosquitto, type RunningMosquitto } from './support/mosquitto.js';
+import { makeCerts, startPatrolBroker, type PatrolBroker } from './support/patrol-broker.js';
+import { waitFor } from './support/wait-for.js';
 
-const deployDir = path.join(projectRoot(), 'deploy', 'mosquitto');
+let broker: PatrolBroker;
 let dir = '';
 let certs = '';
-let broker: RunningMosquitto;
 let url = '';
 
-/** Returns the sample config with its paths and port moved into the test's folder. */
-function sampleConfig(port: number): string[] {
-  return readFileSync(path.join(deployDir, 'mosquitto.conf'), 'utf8')
-    .split('\n')
-    .filter((line) => !line.startsWith('persistence_location'))
-    .map((line) =>
-      line
-        .replaceAll('/etc/mosquitto/certs/', `${certs}/`)
-        .replace('/etc/mosquitto/patrol.acl', path.join(dir, 'patrol.acl'))
-        .replace(/^listener 8883$/, `listener ${port} 127.0.0.1`),
-    );
-}
-
 before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'mqtt-tls-'));
-  certs = path.join(dir, 'certs');
-  const made = spawnSync('bash', [path.join(deployDir, 'make-certs.sh'), certs, '127.0.0.1', 'car-0001', 'car-0002', 'central'], { encoding: 'utf8' });
-  assert.equal(made.status, 0, made.stderr);
+  broker = await startPatrolBroker(['car-0001', 'car-0002', 'central']);
+  ({ dir, certs, url } = broker);
   // A second CA, to check that a certificate it signed is refused.
-  const rogue = spawnSync('bash', [path.join(deployDir, 'make-certs.sh'), path.join(dir, 'rogue'), '127.0.0.1', 'car-0001'], { encoding: 'utf8' });
-  assert.equal(rogue.status, 0, rogue.stderr);
-  writeFileSync(path.join(dir, 'patrol.acl'), readFileSync(path.join(deployDir, 'patrol.acl')));
-  broker = await startMosquitto({ dir, config: sampleConfig });
-  url = `mqtts://127.0.0.1:${broker.port}`;
+  makeCerts(path.join(dir, 'rogue'), ['car-0001']);
 });
 
 after(async () => {
   await broker?.dispose();
-  rmSync(dir, { recursive: true, force: true });
 });
 
-function tlsOptions(name: string, certDir = certs): IClientOptions {
-  return {
-    protocolVersion: 5,
-    ca: readFileSync(path.join(certs, 'ca.crt')),
-    cert: readFileSync(path.join(certDir, `${name}.crt`)),
-    key: readFileSync(path.join(certDir, `${name}.key`)),
-    rejectUnauthorized: true,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-  };
-}
-
 async function centralListener(filter: string): Promise<{ client: MqttClient; topics: string[] }> {
-  const client = await mqtt.connectAsync(url, tlsOptions('central'));
+  const client = await mqtt.connectAsync(url, broker.tlsOptions('central'));
   const topics: string[] = [];
   client.on('message', (topic) => topics.push(topic));
   const [grant] = await client.subscribeAsync(filter, { qos: 1 });
@@ -98,16 +63,16 @@ test('broker TLS – car publishes under its own id', async () => {
 
 test('broker TLS – car receives only its own replies', async () => {
   // Mosquitto 2.0 grants any subscription and applies the read ACL to each delivered message.
-  const car = await mqtt.connectAsync(url, tlsOptions('car-0001'));
+  const car = await mqtt.connectAsync(url, broker.tlsOptions('car-0001'));
   const received: string[] = [];
   car.on('message', (topic) => received.push(topic));
   await car.subscribeAsync(['patrol/v1/cars/+/clock/reply', 'patrol/v1/cars/+/events', 'patrol/v1/lists/+/snapshot'], { qos: 1 });
 
-  const central = await mqtt.connectAsync(url, tlsOptions('central'));
+  const central = await mqtt.connectAsync(url, broker.tlsOptions('central'));
   await central.publishAsync('patrol/v1/cars/car-0002/clock/reply', '{}', { qos: 1 });
   await central.publishAsync('patrol/v1/cars/car-0001/clock/reply', '{}', { qos: 1 });
   await central.publishAsync('patrol/v1/lists/hotlist/snapshot', '{}', { qos: 1 });
-  const other = await mqtt.connectAsync(url, tlsOptions('car-0002'));
+  const other = await mqtt.connectAsync(url, broker.tlsOptions('car-0002'));
   await other.publishAsync('patrol/v1/cars/car-0002/events', '{}', { qos: 1 });
 
   await waitFor(() => received.length >= 2, 3000);
@@ -121,14 +86,6 @@ test('broker TLS – car receives only its own replies', async () => {
 test('broker TLS – no or foreign certificate refused', async () => {
   const noCertificate: IClientOptions = { protocolVersion: 5, ca: readFileSync(path.join(certs, 'ca.crt')), rejectUnauthorized: true, reconnectPeriod: 0, connectTimeout: 3000 };
   await assert.rejects(mqtt.connectAsync(url, noCertificate), 'a client without a certificate');
-  await assert.rejects(mqtt.connectAsync(url, tlsOptions('car-0001', path.join(dir, 'rogue'))), 'a certificate from another CA');
-  await assert.rejects(mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 3000 }), 'plain MQTT on the TLS port');
+  await assert.rejects(mqtt.connectAsync(url, broker.tlsOptions('car-0001', path.join(dir, 'rogue'))), 'a certificate from another CA');
+  await assert.rejects(mqtt.connectAsync(`mqtt://127.0.0.1:${broker.mosquitto.port}`, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 3000 }), 'plain MQTT on the TLS port');
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
