@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { brokerAuthFields, brokerAuthProblems, findInlineSecrets, inlineSecretProblem, URL_CREDENTIALS_RULE, urlHasCredentials } from '../src/common/broker-auth.js';
+import { brokerAddressProblem, brokerAuthFields, brokerAuthProblems, findInlineSecrets, inlineSecretProblem, URL_CREDENTIALS_RULE, urlHasCredentials } from '../src/common/broker-auth.js';
 import { redactCredentials } from '../src/common/log.js';
 
 export { BrokerTlsSchema } from '../src/common/broker-auth.js';
@@ -41,7 +41,11 @@ const MIB = 1024 * 1024;
 export const BrokerConfigSchema = z.strictObject({
   url: z
     .string()
-    .regex(/^(mqtts?|tcp|ssl|wss?):\/\//, 'should start with mqtt://, mqtts://, tcp://, ssl://, ws:// or wss://')
+    .regex(/^(mqtts?|tcp|ssl|wss?):\/\//, { error: 'should start with mqtt://, mqtts://, tcp://, ssl://, ws:// or wss://', abort: true })
+    .superRefine((url, context) => {
+      const problem = brokerAddressProblem(url);
+      if (problem !== null) context.addIssue({ code: 'custom', message: problem, abort: true });
+    })
     .refine((url) => !urlHasCredentials(url), URL_CREDENTIALS_RULE),
   /** Credential fields: username, passwordEnv, passwordFile and tls. The TLS certificate's common name should be the car id. */
   ...brokerAuthFields,

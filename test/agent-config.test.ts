@@ -44,6 +44,19 @@ test('agent config – bad value names field and value', () => {
   );
 });
 
+test('agent config – broker address checked', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['mqtt://127.0.0.1:99999', /broker\.url: should be a valid URL/],
+    ['mqtt://', /broker\.url: should name a host/],
+    ['mqtt://127.0.0.1 :1883', /broker\.url: should not contain spaces/],
+    ['mqtt://127.0.0.1:0', /broker\.url: should have a port from 1 to 65535/],
+  ];
+  for (const [url, expected] of cases) {
+    assert.throws(() => parseAgentConfig({ ...valid, broker: { url } }, 'test'), (error: Error) => error instanceof ConfigError && expected.test(error.message), url);
+  }
+  assert.equal(parseAgentConfig({ ...valid, broker: { url: 'mqtts://[::1]:8883' } }, 'test').broker.url, 'mqtts://[::1]:8883');
+});
+
 test('agent config – duplicate camera ids rejected', () => {
   const twice = { ...valid, cameras: [valid.cameras[0], valid.cameras[0]] };
   assert.throws(() => parseAgentConfig(twice, 'test'), /used twice/);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { brokerAuthFields, brokerAuthProblems, findInlineSecrets, inlineSecretProblem, URL_CREDENTIALS_RULE, urlHasCredentials } from '../common/broker-auth.js';
+import { brokerAddressProblem, brokerAuthFields, brokerAuthProblems, findInlineSecrets, inlineSecretProblem, URL_CREDENTIALS_RULE, urlHasCredentials } from '../common/broker-auth.js';
 import { HotlistPrioritySchema } from '../matching/hotlist.js';
 import { DEFAULT_FACE_THRESHOLD } from '../matching/watchlist.js';
 import { DEFAULT_MIN_ENROLMENT_QUALITY } from '../matching/enrolment.js';
@@ -20,6 +20,10 @@ const BrokerConfigSchema = z.strictObject({
   url: z
     .string({ error: 'should be a broker URL' })
     .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, { error: 'should be a URL starting with mqtt://, mqtts://, ws:// or wss://', abort: true })
+    .superRefine((url, context) => {
+      const problem = brokerAddressProblem(url);
+      if (problem !== null) context.addIssue({ code: 'custom', message: problem, abort: true });
+    })
     .refine((url) => !urlHasCredentials(url), URL_CREDENTIALS_RULE),
   clientId: id.default('patrol-central'),
   /** 5 for Mosquitto; 4 for the embedded Aedes broker, which speaks MQTT 3.1.1 only. */

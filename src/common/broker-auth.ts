@@ -44,6 +44,25 @@ export interface BrokerAuthConfig {
 /** Rule for broker.url: credentials in the URL would put a password in the config file. */
 export const URL_CREDENTIALS_RULE = 'should not contain a user name or password; use broker.username and passwordEnv or passwordFile';
 
+/**
+ * Returns what is wrong with the host and port of a broker URL whose scheme is already checked, or
+ * null. A URL like `mqtt://` or one with a space would otherwise reach mqtt.js, which connects to
+ * localhost or crashes on a port above 65535.
+ */
+export function brokerAddressProblem(url: string): string | null {
+  if (/\s/.test(url)) return 'should not contain spaces';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'should be a valid URL such as mqtt://broker.example:1883';
+  }
+  if (parsed.hostname === '') return 'should name a host, as in mqtt://broker.example:1883';
+  // The URL parser rejects ports above 65535, so an empty port here means the scheme's default.
+  if (parsed.port === '0') return 'should have a port from 1 to 65535';
+  return null;
+}
+
 /** Returns true when a URL carries a user name or password, as in mqtt://user:pw@host. */
 export function urlHasCredentials(url: string): boolean {
   return /^[a-z]+:\/\/[^/]*@/i.test(url);
