@@ -3,13 +3,14 @@
 import { Command } from 'commander';
 import { createLogger } from '../src/common/log.js';
 import { VisionError } from '../src/vision/errors.js';
-import { Agent } from './agent.js';
+import type { Agent } from './agent.js';
+import { assembleAgent } from './assemble.js';
 import { createCameraSource } from './capture/camera-source.js';
 import { ConfigError, loadAgentConfig } from './config.js';
 import { ListError } from './lists/list-errors.js';
 import { startMetricsServer } from './metrics-server.js';
-import { AgentMetrics } from './metrics.js';
-import { startCarServices, type CarServices } from './ops/car-services.js';
+import type { AgentMetrics } from './metrics.js';
+import type { CarServices } from './ops/car-services.js';
 import { assessHealth, type HealthReport } from './ops/health.js';
 import { SecretError } from './ops/secrets.js';
 import { startSystemdWatchdog } from './ops/watchdog.js';
@@ -27,18 +28,7 @@ async function main(): Promise<void> {
 
   const logger = createLogger('agent');
   const config = loadAgentConfig(configPath);
-  const metrics = new AgentMetrics();
-  const services = startCarServices({ config, logger, metrics });
-  const agent = new Agent({
-    config,
-    logger,
-    metrics,
-    createFrameSource: createCameraSource,
-    mqttClient: services.client,
-    hitHook: services.hitHook,
-    positionAt: services.positionAt,
-    clockOffsetMs: services.clockOffsetMs,
-  });
+  const { agent, services, metrics } = assembleAgent(config, logger, createCameraSource);
   // The handlers go in before the agent starts (loading the models takes seconds): a SIGTERM during
   // start-up waits for the start to finish and then stops cleanly.
   let started = false;

@@ -1,13 +1,13 @@
 // The demo's car: runs the agent in its own process, as on a real car, so its inference does not
 // share an event loop with the central service. It talks to the demo over Node's IPC channel:
 // progress (frames per camera) goes up, a stop request comes down, and the final counts go up.
-import { Agent, type FrameSourceFactory } from '../../agent/agent.js';
+import type { FrameSourceFactory } from '../../agent/agent.js';
+import { assembleAgent } from '../../agent/assemble.js';
 import { createCameraSource } from '../../agent/capture/camera-source.js';
 import { loadAgentConfig } from '../../agent/config.js';
-import { AgentMetrics } from '../../agent/metrics.js';
-import { startCarServices } from '../../agent/ops/car-services.js';
 import { pino } from 'pino';
 import { REDACTED_PATHS } from '../common/log.js';
+import { waitUntil } from '../common/wait.js';
 
 export type AgentProcessMessage =
   | { type: 'started' }
@@ -43,20 +43,10 @@ async function main(): Promise<void> {
   // The same services as on a car: broker connection, clock offset and the signed lists with the
   // on-car matcher.
   const config = loadAgentConfig(configPath);
-  const metrics = new AgentMetrics();
-  const services = startCarServices({ config, logger, metrics });
-  const agent = new Agent({
-    config,
-    logger,
-    metrics,
-    createFrameSource: counting,
-    mqttClient: services.client,
-    hitHook: services.hitHook,
-    clockOffsetMs: services.clockOffsetMs,
-  });
+  const { agent, services } = assembleAgent(config, logger, counting);
   // A car on patrol starts its cameras at once. The demo's clips are short, so it waits for the
   // lists first and its first plates are matched on the car too.
-  const listsReady = await waitFor(() => Object.values(services.lists?.versions() ?? {}).every((version) => version >= 0), LISTS_TIMEOUT_MS);
+  const listsReady = await waitUntil(() => Object.values(services.lists?.versions() ?? {}).every((version) => version >= 0), LISTS_TIMEOUT_MS);
   if (!listsReady) logger.warn({ timeoutMs: LISTS_TIMEOUT_MS }, 'timed out waiting for the signed lists; the cameras start without them');
   await agent.start();
   send({ type: 'started' });
@@ -73,15 +63,6 @@ async function main(): Promise<void> {
     send({ type: 'stopped', committed, confirmed, carHits });
     process.disconnect();
   });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
 }
 
 main().catch((error: Error) => {

@@ -10,6 +10,7 @@ import type { AgentConfig } from '../../agent/config.js';
 import { parseAgentConfig } from '../../agent/config.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded.js';
 import { redactCredentials, type Logger } from '../common/log.js';
+import { waitUntil } from '../common/wait.js';
 import type { Hit } from '../central/hit.js';
 import { parseCentralConfig } from '../central/config.js';
 import { listDeltaTopic, listSnapshotTopic } from '../protocol/topics.js';
@@ -267,14 +268,5 @@ function createListKeys(dir: string): { signingKeyFile: string; publicKeyFile: s
 async function clearRetainedLists(central: RunningCentral): Promise<void> {
   const topics = (['hotlist', 'watchlist'] as const).flatMap((list) => [listSnapshotTopic(list), listDeltaTopic(list)]);
   await Promise.all(topics.map((topic) => central.client.publishAsync(topic, '', { qos: 1, retain: true })));
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
 }
 
