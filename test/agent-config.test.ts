@@ -46,7 +46,9 @@ test('agent config – bad value names field and value', () => {
 
 test('agent config – broker address checked', () => {
   const cases: Array<[string, RegExp]> = [
-    ['mqtt://127.0.0.1:99999', /broker\.url: should be a valid URL/],
+    ['mqtt://127.0.0.1:99999', /broker\.url: should have a port from 1 to 65535/],
+    ['mqtt://127.0.0.1:-1', /broker\.url: should have a port from 1 to 65535/],
+    ['mqtt://[::1', /broker\.url: should be a valid URL/],
     ['mqtt://', /broker\.url: should name a host/],
     ['mqtt://127.0.0.1 :1883', /broker\.url: should not contain spaces/],
     ['mqtt://127.0.0.1:0', /broker\.url: should have a port from 1 to 65535/],

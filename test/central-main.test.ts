@@ -253,13 +253,13 @@ test('central CLI – shuts down cleanly on SIGTERM', async () => {
   }
 });
 
-test('central CLI – exits 1 naming the invalid field', async () => {
+test('central CLI – exits 2 naming the invalid field', async () => {
   const { dir, cleanup } = workDir();
   try {
     const configPath = path.join(dir, 'central.json');
     writeFileSync(configPath, JSON.stringify(rawConfig({ faceThreshold: 'high' })));
     const run = await runCli(configPath, null);
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 2);
     assert.match(run.stderr, /faceThreshold: should be a number \(got "high"\)/);
     assert.match(run.stderr, /\[CONFIG_INVALID\]/);
   } finally {

@@ -23,6 +23,9 @@ export interface ReceiptOptions {
  */
 export const MAX_RECEIPT_BACKOFF = 8;
 
+/** Minimum time between two log lines about resends. */
+const RESEND_LOG_INTERVAL_MS = 60_000;
+
 export interface PublisherOptions {
   client: MqttClient;
   outbox: Outbox;
@@ -54,6 +57,8 @@ export class Publisher {
   /** Current receipt timeout: the configured one, doubled after each resend round that got no receipt. */
   private receiptTimeoutMs: number;
   private receiptSinceResend = true;
+  private lastResendLogAtMs = -Infinity;
+  private resentSinceLog = 0;
   ackedCount = 0;
   confirmedCount = 0;
 
@@ -86,7 +91,7 @@ export class Publisher {
     const rows = room > 0 ? outbox.nextToSend(this.inFlight, room, resendBefore) : outbox.nextToSend(this.inFlight, 1, resendBefore).filter((row) => row.hit);
     const resent = rows.filter((row) => row.sentAtMs !== null).length;
     if (resent > 0) {
-      this.options.logger.warn({ resent, timeoutMs: this.receiptTimeoutMs }, 'no receipt from the central service in time; sending those events again');
+      this.logResend(resent);
       this.options.onResent?.(resent);
       this.backOffIfNoReceipt();
     }
@@ -100,14 +105,20 @@ export class Publisher {
   /** Applies a receipt from the central service: stored events are deleted, rejected ones set aside. */
   applyReceipt(receipt: Receipt): void {
     const { outbox, logger } = this.options;
-    this.receiptSinceResend = true;
-    this.receiptTimeoutMs = this.options.receipts?.timeoutMs ?? 0;
+    let confirmed = 0;
     for (const seq of receipt.stored) {
       // A second receipt for the same event (after a resend) finds the row gone and counts nothing,
       // and a receipt for an event not yet sent is not genuine.
       if (!outbox.confirmStored(seq)) continue;
+      confirmed++;
       this.confirmedCount++;
       this.options.onConfirmed?.(seq);
+    }
+    // Only a receipt that deleted something shows the central service is back; an empty or stale one
+    // leaves the backoff as it is.
+    if (confirmed > 0) {
+      this.receiptSinceResend = true;
+      this.receiptTimeoutMs = this.options.receipts?.timeoutMs ?? 0;
     }
     for (const rejected of receipt.rejected) {
       const moved = outbox.quarantine(rejected.seq, rejected.code, (payload) => payloadDigest(payload) === rejected.digest);
@@ -120,6 +131,16 @@ export class Publisher {
       }
     }
     this.pump();
+  }
+
+  /** Logs resends at most once a minute, with the count since the last line; the metric counts each. */
+  private logResend(resent: number): void {
+    this.resentSinceLog += resent;
+    const nowMs = this.nowMs();
+    if (nowMs - this.lastResendLogAtMs < RESEND_LOG_INTERVAL_MS) return;
+    this.options.logger.warn({ resent: this.resentSinceLog, timeoutMs: this.receiptTimeoutMs }, 'no receipt from the central service in time; sending those events again');
+    this.lastResendLogAtMs = nowMs;
+    this.resentSinceLog = 0;
   }
 
   /** Current receipt timeout in ms, after any backoff; 0 without receipts. */

@@ -40,11 +40,19 @@ export function listenForReceipts(options: ReceiptListenerOptions): () => void {
   client.on('message', onMessage);
   // mqtt.js resubscribes after a reconnect. Receipts sent while the car was away are not kept (clean
   // session); those events are sent again after the receipt timeout and receipted then.
-  client.subscribe(topic, { qos: 1 }, (error, granted) => {
-    if (error) logger.error({ topic, err: error.message }, 'receipt subscription failed; events will be sent again after each receipt timeout');
-    else if (granted?.some((grant) => grant.qos > 2)) logger.error({ topic }, 'receipt subscription rejected by the broker; check its ACL (deploy/mosquitto/patrol.acl)');
-  });
+  const subscribe = (): void => {
+    client.subscribe(topic, { qos: 1 }, (error, granted) => {
+      if (error) logger.error({ topic, err: error.message }, 'receipt subscription failed; events will be sent again after each receipt timeout');
+      else if (granted?.some((grant) => grant.qos > 2)) logger.error({ topic }, 'receipt subscription rejected by the broker; check its ACL (deploy/mosquitto/patrol.acl)');
+    });
+  };
+  // With the broker unreachable at start, mqtt.js reports a subscription made before the first
+  // connection as failed although it subscribes once connected; waiting for that connection avoids
+  // the misleading error line.
+  if (client.connected) subscribe();
+  else client.once('connect', subscribe);
   return () => {
     client.off('message', onMessage);
+    client.off('connect', subscribe);
   };
 }

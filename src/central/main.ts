@@ -66,10 +66,14 @@ async function main(argv: string[]): Promise<void> {
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntryPoint) {
   main(process.argv).catch((error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
     const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-    const codeSuffix = typeof code === 'string' ? ` [${code}]` : '';
-    process.stderr.write(`central: ${message}${codeSuffix}\n`);
+    if (error instanceof Error && typeof code === 'string') {
+      // A failure the operator can fix (config, secret, store, certificate): one line and exit 2, as the agent does.
+      process.stderr.write(`central: ${error.message} [${code}]\n`);
+      process.exit(2);
+    }
+    // Anything else is a bug or an unforeseen failure: keep the stack for the report.
+    process.stderr.write(`central failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   });
 }

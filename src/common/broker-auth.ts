@@ -51,6 +51,8 @@ export const URL_CREDENTIALS_RULE = 'should not contain a user name or password;
  */
 export function brokerAddressProblem(url: string): string | null {
   if (/\s/.test(url)) return 'should not contain spaces';
+  const port = /^[a-z]+:\/\/[^/?#]*:(-?\d+)(?:[/?#]|$)/i.exec(url)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return 'should have a port from 1 to 65535';
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -58,8 +60,6 @@ export function brokerAddressProblem(url: string): string | null {
     return 'should be a valid URL such as mqtt://broker.example:1883';
   }
   if (parsed.hostname === '') return 'should name a host, as in mqtt://broker.example:1883';
-  // The URL parser rejects ports above 65535, so an empty port here means the scheme's default.
-  if (parsed.port === '0') return 'should have a port from 1 to 65535';
   return null;
 }
 
