@@ -9,6 +9,7 @@
 // (broker-ack mode, for a central side that sends none) the PUBACK deletes the event.
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../../src/common/log.js';
+import { LogThrottle } from '../../src/common/log-throttle.js';
 import { payloadDigest, type Receipt } from '../../src/protocol/receipts.js';
 import type { Outbox } from './outbox.js';
 
@@ -57,8 +58,7 @@ export class Publisher {
   /** Current receipt timeout: the configured one, doubled after each resend round that got no receipt. */
   private receiptTimeoutMs: number;
   private receiptSinceResend = true;
-  private lastResendLogAtMs = -Infinity;
-  private resentSinceLog = 0;
+  private readonly resendLog: LogThrottle;
   ackedCount = 0;
   confirmedCount = 0;
 
@@ -66,6 +66,7 @@ export class Publisher {
     this.maxInFlight = options.maxInFlight ?? 32;
     this.nowMs = options.nowMs ?? Date.now;
     this.receiptTimeoutMs = options.receipts?.timeoutMs ?? 0;
+    this.resendLog = new LogThrottle(RESEND_LOG_INTERVAL_MS, this.nowMs);
     options.client.on('connect', () => {
       // Events in flight when the link dropped are resent by mqtt.js from its outgoing store on
       // reconnect (mqtt 5.x), so they stay in the in-flight set and only the others are dispatched.
@@ -91,7 +92,10 @@ export class Publisher {
     const rows = room > 0 ? outbox.nextToSend(this.inFlight, room, resendBefore) : outbox.nextToSend(this.inFlight, 1, resendBefore).filter((row) => row.hit);
     const resent = rows.filter((row) => row.sentAtMs !== null).length;
     if (resent > 0) {
-      this.logResend(resent);
+      const resentSinceLastLine = this.resendLog.take('', resent);
+      if (resentSinceLastLine !== null) {
+        this.options.logger.warn({ resent: resentSinceLastLine, timeoutMs: this.receiptTimeoutMs }, 'no receipt from the central service in time; sending those events again');
+      }
       this.options.onResent?.(resent);
       this.backOffIfNoReceipt();
     }
@@ -131,16 +135,6 @@ export class Publisher {
       }
     }
     this.pump();
-  }
-
-  /** Logs resends at most once a minute, with the count since the last line; the metric counts each. */
-  private logResend(resent: number): void {
-    this.resentSinceLog += resent;
-    const nowMs = this.nowMs();
-    if (nowMs - this.lastResendLogAtMs < RESEND_LOG_INTERVAL_MS) return;
-    this.options.logger.warn({ resent: this.resentSinceLog, timeoutMs: this.receiptTimeoutMs }, 'no receipt from the central service in time; sending those events again');
-    this.lastResendLogAtMs = nowMs;
-    this.resentSinceLog = 0;
   }
 
   /** Current receipt timeout in ms, after any backoff; 0 without receipts. */

@@ -2,6 +2,7 @@
 // the publisher. A receipt that fails validation is counted and logged without its content.
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../../src/common/log.js';
+import { LogThrottle } from '../../src/common/log-throttle.js';
 import { parseReceipt, receiptTopic, type Receipt } from '../../src/protocol/receipts.js';
 
 export interface ReceiptListenerOptions {
@@ -19,20 +20,14 @@ const INVALID_LOG_INTERVAL_MS = 60_000;
 export function listenForReceipts(options: ReceiptListenerOptions): () => void {
   const { client, carId, logger } = options;
   const topic = receiptTopic(carId);
-  let lastInvalidLogAtMs = -Infinity;
-  let invalidSinceLog = 0;
+  const invalidLog = new LogThrottle(INVALID_LOG_INTERVAL_MS);
   const onMessage = (messageTopic: string, payload: Buffer): void => {
     if (messageTopic !== topic) return;
     const result = parseReceipt(payload, carId);
     if (!result.ok) {
       options.onInvalid?.();
-      invalidSinceLog++;
-      const nowMs = Date.now();
-      if (nowMs - lastInvalidLogAtMs >= INVALID_LOG_INTERVAL_MS) {
-        logger.warn({ topic, reason: result.message, invalidSinceLastLine: invalidSinceLog }, 'invalid receipt ignored');
-        lastInvalidLogAtMs = nowMs;
-        invalidSinceLog = 0;
-      }
+      const invalidSinceLastLine = invalidLog.take();
+      if (invalidSinceLastLine !== null) logger.warn({ topic, reason: result.message, invalidSinceLastLine }, 'invalid receipt ignored');
       return;
     }
     options.onReceipt(result.receipt);
