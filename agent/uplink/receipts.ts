@@ -42,7 +42,7 @@ export function listenForReceipts(options: ReceiptListenerOptions): () => void {
     });
   };
   // With the broker unreachable at start, mqtt.js reports a subscription made before the first
-  // connection as failed although it subscribes once connected; waiting for that connection avoids
+  // connection as failed, although it subscribes once connected. Waiting for that connection avoids
   // the misleading error line.
   if (client.connected) subscribe();
   else client.once('connect', subscribe);

@@ -1,5 +1,6 @@
-// Receipts: the central service tells a car which of its events are committed to the central store,
-// so the car deletes an event only when it is safe centrally, not when the broker took it. A broker
+// Receipts: the central service sends a car the sequence numbers of its events that are committed to
+// the central store, so the car deletes an event only when it is safe centrally, not when the broker
+// took it. A broker
 // that drops messages queued for an offline central session then costs a resend, not an event.
 //
 // NOTE: receipts are not signed. Their trust rests on the broker's ACL, which lets only the central
